@@ -1,0 +1,1 @@
+"""The `jobpulse` command and the code that assembles and runs the pipelines."""

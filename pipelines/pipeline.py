@@ -1,0 +1,145 @@
+"""Assemble and run one dlt pipeline per vendor source.
+
+One pipeline per source keeps each vendor's state and load packages apart: a failing vendor
+never blocks or corrupts another's data, and each can be scheduled on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.destination.reference import TDestinationReferenceArg
+from dlt.common.runtime.collector import Collector, LogCollector
+from dlt.extract.source import DltSource
+from dlt.pipeline.pipeline import Pipeline
+
+from sources.shared.errors import SourceError
+from sources.shared.redaction import redact
+
+DEFAULT_DATASET = "jobpulse_raw"
+DEFAULT_DUCKDB_FILE = "jobpulse.duckdb"
+PIPELINE_PREFIX = "jobpulse_"
+
+
+def destination_for(name: str) -> TDestinationReferenceArg:
+    """A dlt destination by name; DuckDB writes `jobpulse.duckdb` unless dlt settings say otherwise."""
+    if name == "duckdb" and not _configured("DESTINATION__DUCKDB__CREDENTIALS"):
+        return dlt.destinations.duckdb(str(Path(DEFAULT_DUCKDB_FILE).resolve()))
+    return name
+
+
+def _configured(env_key: str) -> bool:
+    """Whether a dlt setting is given in the environment or in `.dlt/*.toml`."""
+    if os.environ.get(env_key):
+        return True
+    return dlt.secrets.get(env_key.lower().replace("__", ".")) is not None
+
+
+def build_pipeline(
+    source_name: str,
+    destination: TDestinationReferenceArg,
+    dataset_name: str = DEFAULT_DATASET,
+    pipelines_dir: str | None = None,
+    progress: Collector | str | None = None,
+    pipeline_prefix: str = PIPELINE_PREFIX,
+) -> Pipeline:
+    return dlt.pipeline(
+        pipeline_name=f"{pipeline_prefix}{source_name}",
+        destination=destination,
+        dataset_name=dataset_name,
+        pipelines_dir=pipelines_dir,
+        progress=progress or "",  # type: ignore[arg-type]
+    )
+
+
+def log_progress() -> Collector:
+    """dlt's progress log on stderr every 10 s, so stdout keeps only the summary."""
+    return LogCollector(log_period=10, logger=sys.stderr, dump_system_stats=False)
+
+
+@dataclass
+class LoadSummary:
+    """What one source's load did, read back from the dlt trace."""
+
+    source: str
+    rows_per_table: dict[str, int] = field(default_factory=dict)
+    run_changes: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def summarize(source: str, pipeline: Pipeline) -> LoadSummary:
+    summary = LoadSummary(source)
+    trace = pipeline.last_trace
+    if trace is None:
+        return summary
+    normalize = trace.last_normalize_info
+    if normalize is not None:
+        for table, count in normalize.row_counts.items():
+            if not table.startswith("_dlt"):
+                summary.rows_per_table[table] = count
+    extract = trace.last_extract_info
+    if extract is not None:
+        for metrics in extract.metrics.values():
+            for step in metrics:
+                for resource in step["resource_metrics"].values():
+                    _add_counts(summary.run_changes, resource.custom_metrics)
+    return summary
+
+
+def _add_counts(into: dict[str, int], custom: dict[str, Any]) -> None:
+    for key, value in custom.items():
+        if isinstance(value, int):
+            into[key] = into.get(key, 0) + value
+
+
+def load(
+    source_name: str,
+    make_source: Callable[[], DltSource],
+    pipeline: Pipeline,
+) -> LoadSummary:
+    """Run one source into `pipeline`; failures are caught and explained, never half-committed."""
+    try:
+        pipeline.run(make_source())
+    except Exception as exc:
+        return LoadSummary(source_name, error=explain(exc))
+    return summarize(source_name, pipeline)
+
+
+def explain(exc: BaseException) -> str:
+    """The most useful message in an exception chain: jobpulse's own, else dlt's config error."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    for wanted in (SourceError, ConfigFieldMissingException):
+        for error in chain:
+            if isinstance(error, wanted):
+                return str(error)
+    return redact(f"{type(chain[-1]).__name__}: {chain[-1]}")
+
+
+def print_summaries(summaries: Sequence[LoadSummary]) -> None:
+    for summary in summaries:
+        if not summary.ok:
+            print(f"{summary.source}: FAILED: {summary.error}")
+            continue
+        changes = ", ".join(
+            f"{v} {k.replace('_', ' ')}" for k, v in sorted(summary.run_changes.items())
+        )
+        print(f"{summary.source}: loaded" + (f" ({changes})" if changes else ""))
+        for table, rows in sorted(summary.rows_per_table.items()):
+            print(f"  {table:<32} {rows:>8} rows")
+        if not summary.rows_per_table:
+            print("  nothing new")

@@ -1,0 +1,51 @@
+"""The vendor sources jobpulse knows: how to build each one, check it, and emulate it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from dlt.extract.source import DltSource
+
+from sources.snowplow import sandbox as snowplow_sandbox
+from sources.snowplow import snowplow_source
+from sources.snowplow.check import check_snowplow
+
+
+class Sandbox(Protocol):
+    """What the CLI needs of a vendor emulator."""
+
+    def start(self) -> Any: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class VendorSource:
+    name: str
+    make_source: Callable[[], DltSource]
+    check: Callable[[], str]
+    make_sandbox: Callable[[int], Sandbox]
+    sandbox_settings: Callable[[Any], dict[str, str]]
+    """The settings (environment form) that point this source at a running sandbox."""
+
+
+def _snowplow_sandbox_settings(sandbox: snowplow_sandbox.SnowplowSandbox) -> dict[str, str]:
+    return {
+        "SOURCES__SNOWPLOW__BASE_URL": sandbox.base_url,
+        "SOURCES__SNOWPLOW__ORGANIZATION_ID": snowplow_sandbox.DEFAULT_ORGANIZATION_ID,
+        "SOURCES__SNOWPLOW__API_KEY": snowplow_sandbox.DEFAULT_API_KEY,
+        "SOURCES__SNOWPLOW__API_KEY_ID": snowplow_sandbox.DEFAULT_API_KEY_ID,
+    }
+
+
+SOURCES: dict[str, VendorSource] = {
+    "snowplow": VendorSource(
+        name="snowplow",
+        make_source=snowplow_source,
+        check=check_snowplow,
+        make_sandbox=lambda port: snowplow_sandbox.SnowplowSandbox(port=port),
+        sandbox_settings=_snowplow_sandbox_settings,
+    ),
+}

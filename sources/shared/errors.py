@@ -1,0 +1,75 @@
+"""Errors raised by jobpulse sources. Each names the vendor, the endpoint and what to do."""
+
+from __future__ import annotations
+
+from sources.shared.redaction import redact
+
+_BODY_EXCERPT_CHARS = 300
+
+
+class SourceError(Exception):
+    """Base of every error a jobpulse source raises on purpose; its message is already redacted."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
+
+
+class SourceConfigError(SourceError):
+    """A setting is missing or invalid; nothing was requested from the vendor."""
+
+    def __init__(self, vendor: str, message: str) -> None:
+        super().__init__(f"{vendor} configuration: {message}")
+
+
+class VendorAPIError(SourceError):
+    """The vendor answered with an error status, or could not be reached.
+
+    `retryable` says whether running the load again later may succeed (429, 5xx, network)
+    or whether something must be fixed first (credentials, organisation, request).
+    """
+
+    def __init__(
+        self,
+        vendor: str,
+        endpoint: str,
+        detail: str,
+        *,
+        status: int | None = None,
+        body: str = "",
+        retryable: bool = False,
+    ) -> None:
+        self.vendor = vendor
+        self.endpoint = endpoint
+        self.status = status
+        self.retryable = retryable
+        status_part = f"HTTP {status}" if status is not None else "no response"
+        message = f"{vendor} API {endpoint}: {status_part}: {detail}"
+        excerpt = _excerpt(body)
+        if excerpt:
+            message += f" (response: {excerpt})"
+        super().__init__(message)
+
+
+class VendorAuthError(VendorAPIError):
+    """The vendor rejected the credentials or the account they point at."""
+
+
+class VendorPayloadError(SourceError):
+    """The vendor answered 2xx with a body jobpulse cannot use; nothing from it was loaded."""
+
+    def __init__(self, vendor: str, endpoint: str, problem: str, body: str = "") -> None:
+        self.vendor = vendor
+        self.endpoint = endpoint
+        message = f"{vendor} API {endpoint}: unexpected response: {problem}"
+        excerpt = _excerpt(body)
+        if excerpt:
+            message += f" (response: {excerpt})"
+        super().__init__(message)
+
+
+def _excerpt(body: str) -> str:
+    """A short single-line excerpt of a response body, redacted."""
+    flat = " ".join(redact(body).split())
+    if len(flat) > _BODY_EXCERPT_CHARS:
+        flat = flat[:_BODY_EXCERPT_CHARS] + "…"
+    return flat

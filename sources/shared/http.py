@@ -1,0 +1,110 @@
+"""The HTTP client every vendor source uses: dlt's RESTClient on dlt's retrying session.
+
+Retries are dlt's, configured in `[runtime]` (`request_max_attempts`, `request_backoff_factor`,
+`request_max_retry_delay`, `request_timeout`): 429, 5xx, connection errors and timeouts are
+retried with exponential backoff, and `Retry-After` is honoured up to `request_max_retry_delay`.
+A `Retry-After` of 0 or a past date falls back to the exponential backoff, so it never burns
+the attempts in a burst: that backoff is the floor.
+
+What this module adds: responses are checked here and turned into `VendorAPIError`s that name
+the vendor, the endpoint and the status, and redirects are never followed, because every request
+carries credentials that must not be sent to another host.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
+from dlt.sources.helpers.rest_client.redaction import sanitize_url
+from requests.auth import AuthBase
+
+from sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
+
+_RETRYABLE_STATUS = frozenset({429, *range(500, 600)})
+
+
+class VendorClient:
+    """A RESTClient bound to one vendor's base URL and auth, returning decoded JSON."""
+
+    def __init__(self, vendor: str, base_url: str, auth: AuthBase | None = None) -> None:
+        self.vendor = vendor
+        self.rest = RESTClient(
+            base_url=base_url.rstrip("/"), auth=auth, paginator=SinglePagePaginator()
+        )
+
+    def get_json(
+        self,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """GET `path` (relative to the base URL) and return its JSON body.
+
+        Raises `VendorAuthError` for 401/403, `VendorAPIError` for any other error status or when
+        the vendor cannot be reached after the configured retries, and `VendorPayloadError` when
+        a 2xx body is not JSON.
+        """
+        endpoint = f"GET /{path.lstrip('/')}"
+        try:
+            response = self.rest.get(path, params=params, headers=headers, allow_redirects=False)
+        except requests.RequestException as exc:
+            raise VendorAPIError(
+                self.vendor,
+                endpoint,
+                f"could not reach the API after the configured retries ({type(exc).__name__})",
+                retryable=True,
+            ) from exc
+        endpoint = describe_endpoint(response)
+        raise_for_vendor_status(self.vendor, endpoint, response)
+        try:
+            return response.json()
+        except ValueError:
+            raise VendorPayloadError(
+                self.vendor, endpoint, "the body is not JSON", response.text
+            ) from None
+
+
+def describe_endpoint(response: requests.Response) -> str:
+    """`GET /path?query` of the request that produced `response`, with sensitive params masked."""
+    url = urlsplit(sanitize_url(response.request.url or response.url))
+    query = f"?{url.query}" if url.query else ""
+    return f"{response.request.method} {url.path}{query}"
+
+
+def raise_for_vendor_status(vendor: str, endpoint: str, response: requests.Response) -> None:
+    """Raise the matching jobpulse error for a non-2xx `response`; return quietly otherwise."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    body = response.text
+    if 300 <= status < 400:
+        target = urlsplit(response.headers.get("Location", "")).netloc or "another location"
+        raise VendorAPIError(
+            vendor,
+            endpoint,
+            f"redirect to {target} not followed, because the request carries credentials",
+            status=status,
+        )
+    if status in (401, 403):
+        raise VendorAuthError(
+            vendor,
+            endpoint,
+            "credentials rejected; check the configured keys",
+            status=status,
+            body=body,
+        )
+    if status in _RETRYABLE_STATUS:
+        raise VendorAPIError(
+            vendor,
+            endpoint,
+            "the API kept failing after the configured retries; try again later",
+            status=status,
+            body=body,
+            retryable=True,
+        )
+    raise VendorAPIError(vendor, endpoint, "request refused", status=status, body=body)

@@ -1,0 +1,59 @@
+"""Keep secrets out of logs and error messages.
+
+Every secret a source handles (API keys, minted tokens, passwords) is registered here. Log records
+are redacted when they are created, whichever logger or handler they go to, and error messages
+are passed through `redact` before they are raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+REDACTED = "***"
+# Shorter values would match inside ordinary words; no real credential is this short.
+_MIN_SECRET_LENGTH = 6
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+_factory_installed = False
+
+
+def register_secret(value: str | None) -> None:
+    """Remember `value` so that it never appears in a log line or a jobpulse error message."""
+    if not value or len(value) < _MIN_SECRET_LENGTH:
+        return
+    with _lock:
+        _secrets.add(value)
+    _install_log_record_factory()
+
+
+def redact(text: str) -> str:
+    """Return `text` with every registered secret replaced by `***`."""
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _install_log_record_factory() -> None:
+    """Redact at record creation: unlike a handler filter, this covers every logger and handler."""
+    global _factory_installed
+    with _lock:
+        if _factory_installed:
+            return
+        _factory_installed = True
+    make_record = logging.getLogRecordFactory()
+
+    def redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return record
+
+    logging.setLogRecordFactory(redacting_factory)

@@ -1,0 +1,58 @@
+"""Parsing the timestamps and durations vendors send, with pendulum; everything comes out in UTC."""
+
+from __future__ import annotations
+
+import pendulum
+
+# Epoch numbers above this are milliseconds: as seconds they would lie past the year 5000.
+_EPOCH_MILLIS_THRESHOLD = 100_000_000_000
+
+
+def utc_now() -> pendulum.DateTime:
+    return pendulum.now("UTC")
+
+
+def parse_timestamp(value: object) -> pendulum.DateTime | None:
+    """Parse an ISO-8601 string or an epoch number (seconds or milliseconds) into a UTC datetime.
+
+    Empty values give None; a value that is not a timestamp raises ValueError naming it.
+    Naive timestamps are taken as UTC, which is what every vendor here documents.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a timestamp: {value!r}")
+    if isinstance(value, int | float):
+        seconds = value / 1000 if abs(value) >= _EPOCH_MILLIS_THRESHOLD else value
+        return pendulum.from_timestamp(seconds, tz="UTC")
+    if isinstance(value, str):
+        try:
+            parsed = pendulum.parse(value, tz="UTC")
+        except (ValueError, pendulum.parsing.exceptions.ParserError) as exc:
+            raise ValueError(f"not a timestamp: {value!r}") from exc
+        if isinstance(parsed, pendulum.DateTime):
+            return parsed.in_timezone("UTC")
+    raise ValueError(f"not a timestamp: {value!r}")
+
+
+def parse_duration_seconds(value: object) -> float | None:
+    """Seconds in an ISO-8601 duration (`PT1M30.5S`) or a plain number of seconds; None if absent."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a duration: {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            parsed = pendulum.parse(value)
+        except (ValueError, pendulum.parsing.exceptions.ParserError) as exc:
+            raise ValueError(f"not a duration: {value!r}") from exc
+        if isinstance(parsed, pendulum.Duration):
+            return float(parsed.total_seconds())
+    raise ValueError(f"not a duration: {value!r}")
+
+
+def iso_z(moment: pendulum.DateTime) -> str:
+    """Format as `2020-12-02T03:40:00Z`: UTC, whole seconds, the form APIs document most often."""
+    return moment.in_timezone("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")

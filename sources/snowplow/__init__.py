@@ -1,0 +1,231 @@
+"""Snowplow BDP data-model job runs, their steps and the logs of their steps.
+
+Resources:
+- `snowplow_job_runs` (merge on `run_id`): every run listed in the API's 7-day window; runs
+  in progress are fetched again on each load until they are terminal.
+- `snowplow_job_steps` (merge on `run_id, step_name`): steps of new, changed and running runs.
+- `snowplow_step_logs` (merge on `run_id, step_name`): stdout/stderr of failed steps (or of all
+  steps, or none: `step_logs`), each stream cut to its last `log_max_bytes` bytes.
+- `load_gaps` rows (via `snowplow_job_runs`): spans of history the API no longer holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import dlt
+import pendulum
+from dlt.common import logger
+from dlt.common.typing import TSecretStrValue
+from dlt.extract.items import DataItemWithMeta
+from dlt.sources import DltResource
+
+from sources.shared.errors import SourceConfigError, VendorAPIError
+from sources.shared.gaps import load_gap
+from sources.shared.timeutil import utc_now
+from sources.snowplow.client import SnowplowClient, steps_of_run
+from sources.snowplow.records import (
+    is_failed,
+    log_row,
+    run_id_of,
+    run_row,
+    step_row,
+)
+from sources.snowplow.settings import (
+    DEFAULT_BASE_URL,
+    DEFAULT_LOG_MAX_BYTES,
+    DEFAULT_OVERLAP_MINUTES,
+    DEFAULT_WINDOW_HOURS,
+    RUNS_CAP,
+    STEP_LOG_MODES,
+    VENDOR,
+    StepLogs,
+)
+from sources.snowplow.tracking import RunTracker, RunUpdate
+from sources.snowplow.windows import (
+    Gap,
+    Window,
+    clamp_to_floor,
+    list_untrimmed,
+    plan_windows,
+    retention_floor,
+)
+
+SOURCE_NAME = "snowplow"
+
+_TIMING_COLUMNS: Any = {
+    "started_at": {"data_type": "timestamp"},
+    "ended_at": {"data_type": "timestamp"},
+    "duration_seconds": {"data_type": "double"},
+}
+
+
+@dlt.source(name=SOURCE_NAME)
+def snowplow_source(
+    organization_id: str = dlt.config.value,
+    api_key: TSecretStrValue = dlt.secrets.value,
+    api_key_id: TSecretStrValue | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+    window_hours: int = DEFAULT_WINDOW_HOURS,
+    overlap_minutes: int = DEFAULT_OVERLAP_MINUTES,
+    step_logs: StepLogs = "failed",
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES,
+    runs_cap: int = RUNS_CAP,
+) -> Sequence[DltResource]:
+    """Snowplow BDP job history. Settings under `[sources.snowplow]` or `SOURCES__SNOWPLOW__*`.
+
+    Args:
+        organization_id: the organisation UUID (after `.com/` in the console URL).
+        api_key: the API key; with `api_key_id` too, the v3 token exchange is used, else v2.
+        api_key_id: the API key ID (v3).
+        base_url: the console URL.
+        window_hours: length of each listing window, 1 to 96 hours.
+        overlap_minutes: how far before the last listed instant the next load lists again.
+        step_logs: whose stdout/stderr to load: "failed" steps, "all" steps, or "none".
+        log_max_bytes: each stream keeps its last this-many bytes; longer ones are flagged truncated.
+        runs_cap: the API's documented trimming threshold; a window reaching it is halved.
+    """
+    if step_logs not in STEP_LOG_MODES:
+        raise SourceConfigError(
+            VENDOR, f"step_logs must be one of {STEP_LOG_MODES}, got {step_logs!r}"
+        )
+    if not 1 <= window_hours <= 96:
+        raise SourceConfigError(
+            VENDOR, f"window_hours must be 1 to 96 (the API's limit), got {window_hours}"
+        )
+    if log_max_bytes < 1 or overlap_minutes < 0 or runs_cap < 1:
+        raise SourceConfigError(
+            VENDOR, "log_max_bytes and runs_cap must be positive, overlap_minutes >= 0"
+        )
+    client = SnowplowClient(base_url, organization_id, api_key, api_key_id)
+    updates = snowplow_run_updates(
+        client,
+        pendulum.duration(hours=window_hours),
+        pendulum.duration(minutes=overlap_minutes),
+        runs_cap,
+    )
+    steps = updates | snowplow_job_steps(client)
+    resources = [updates | snowplow_job_runs(), steps]
+    if step_logs != "none":
+        resources.append(steps | snowplow_step_logs(client, step_logs, log_max_bytes))
+    return resources
+
+
+@dlt.resource(selected=False)
+def snowplow_run_updates(
+    client: SnowplowClient,
+    window_length: pendulum.Duration,
+    overlap: pendulum.Duration,
+    runs_cap: int,
+) -> Iterator[RunUpdate | DataItemWithMeta]:
+    """Lists the windows since the last load, then re-fetches runs that were in progress."""
+    tracker = RunTracker(dlt.current.resource_state())
+    now = utc_now()
+    plan = plan_windows(
+        listed_through=tracker.listed_through, now=now, window_length=window_length, overlap=overlap
+    )
+    if plan.gap:
+        yield _gap_row(plan.gap)
+    listed: set[str] = set()
+    for window in plan.windows:
+        yield from _list_window(client, tracker, window, runs_cap, listed)
+
+    for run_id, started in tracker.open_runs().items():
+        if run_id not in listed:
+            yield from _refresh_open_run(client, tracker, run_id, started)
+
+    expired = tracker.commit(
+        listed_through=now, keep_after=now - overlap, floor=retention_floor(now)
+    )
+    for run_id in expired:
+        logger.warning(
+            f"{VENDOR}: run {run_id} still in progress after 7 days; no longer refreshed"
+        )
+
+
+def _list_window(
+    client: SnowplowClient, tracker: RunTracker, window: Window, runs_cap: int, listed: set[str]
+) -> Iterator[RunUpdate | DataItemWithMeta]:
+    current = clamp_to_floor(window, retention_floor(utc_now()))
+    if current != window:
+        gap_end = current.start if current else window.end
+        yield _gap_row(Gap(window.start, gap_end, "the load outlived the API's retention margin"))
+    if current is None:
+        return
+    trimmed: list[Window] = []
+    for runs in list_untrimmed(current, client.list_runs, runs_cap, trimmed.append):
+        endpoint = "GET runs"
+        for run in runs:
+            run_id = run_id_of(run, endpoint)
+            if run_id not in listed:
+                listed.add(run_id)
+                yield tracker.observe(run, run_id, endpoint)
+    for window_part in trimmed:
+        reason = f"{runs_cap} or more runs in under two minutes; the API trimmed the earliest"
+        yield _gap_row(Gap(window_part.start, window_part.end, reason))
+    logger.info(f"{VENDOR}: listed runs {window.start} .. {window.end}; {len(listed)} runs so far")
+
+
+def _refresh_open_run(
+    client: SnowplowClient, tracker: RunTracker, run_id: str, started: pendulum.DateTime | None
+) -> Iterator[RunUpdate | DataItemWithMeta]:
+    """Fetch a run that was in progress at the last load and that no window listed this time."""
+    endpoint = f"GET runs/{run_id}"
+    try:
+        run = client.get_run(run_id)
+    except VendorAPIError as exc:
+        if exc.status != 404:
+            raise
+        tracker.forget(run_id)
+        moment = started or utc_now()
+        reason = f"run {run_id} was in progress at the last load and is gone from the API"
+        yield _gap_row(Gap(moment, moment, reason))
+        return
+    yield tracker.observe(run, run_id, endpoint, steps=steps_of_run(run, endpoint))
+
+
+def _gap_row(gap: Gap) -> DataItemWithMeta:
+    return load_gap(SOURCE_NAME, gap.start, gap.end, gap.reason)
+
+
+@dlt.transformer(primary_key="run_id", write_disposition="merge", columns=_TIMING_COLUMNS)
+def snowplow_job_runs(update: RunUpdate | DataItemWithMeta) -> Iterator[Any]:
+    """Runs as listed; also passes `load_gaps` rows through to their own table."""
+    if isinstance(update, DataItemWithMeta):
+        yield update
+        return
+    metrics = dlt.current.resource_metrics()
+    metrics[f"{update.change}_runs"] = metrics.get(f"{update.change}_runs", 0) + 1
+    yield run_row(update.run, update.endpoint)
+
+
+@dlt.transformer(
+    primary_key=("run_id", "step_name"),
+    write_disposition="merge",
+    parallelized=True,
+    columns={**_TIMING_COLUMNS, "dependencies": {"data_type": "json"}},
+)
+def snowplow_job_steps(
+    update: RunUpdate | DataItemWithMeta, client: SnowplowClient
+) -> list[dict[str, Any]]:
+    """Steps of new, changed and running runs: one request per run, run in parallel."""
+    if isinstance(update, DataItemWithMeta) or not update.needs_steps:
+        return []
+    steps = update.steps if update.steps is not None else client.get_steps(update.run_id)
+    endpoint = f"GET runs/{update.run_id}/steps"
+    return [step_row(update.run_id, step, endpoint) for step in steps]
+
+
+@dlt.transformer(primary_key=("run_id", "step_name"), write_disposition="merge", parallelized=True)
+def snowplow_step_logs(
+    steps: list[dict[str, Any]], client: SnowplowClient, mode: StepLogs, max_bytes: int
+) -> list[dict[str, Any]]:
+    """stdout/stderr of the failed (or all started) steps of one run."""
+    wanted = [s for s in steps if is_failed(s) or (mode == "all" and s["started_at"] is not None)]
+    return [
+        log_row(
+            s["run_id"], s["step_name"], client.get_step(s["run_id"], s["step_name"]), max_bytes
+        )
+        for s in wanted
+    ]

@@ -1,0 +1,123 @@
+"""The four jobs endpoints of the Snowplow BDP API, returning plain dicts as the API sends them.
+
+The documentation shows no JSON for runs and steps; what this client assumes, and tolerates,
+is listed under "Assumptions" in this folder's README.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from sources.shared.errors import SourceConfigError, VendorPayloadError
+from sources.shared.http import VendorClient
+from sources.shared.redaction import register_secret
+from sources.shared.timeutil import iso_z, utc_now
+from sources.snowplow.auth import SnowplowTokenAuth
+from sources.snowplow.settings import (
+    RUN_PATH,
+    RUNS_PATH,
+    STEP_PATH,
+    STEPS_PATH,
+    VENDOR,
+)
+from sources.snowplow.windows import Window, check_window
+
+Record = dict[str, Any]
+
+# Keys under which an object may wrap the array the documentation implies.
+_RUN_LIST_KEYS = ("runs", "jobRuns", "items", "data", "results")
+_STEP_LIST_KEYS = ("steps", "items", "data", "results")
+_RUN_OBJECT_KEYS = ("run", "jobRun", "data")
+_STEP_OBJECT_KEYS = ("step", "data")
+
+
+class SnowplowClient:
+    def __init__(
+        self, base_url: str, organization_id: str, api_key: str, api_key_id: str | None = None
+    ) -> None:
+        for secret in (api_key, api_key_id):
+            register_secret(secret)
+        if not organization_id or not organization_id.strip():
+            raise SourceConfigError(VENDOR, "SOURCES__SNOWPLOW__ORGANIZATION_ID is empty")
+        if not api_key:
+            raise SourceConfigError(VENDOR, "SOURCES__SNOWPLOW__API_KEY is empty")
+        self.organization_id = organization_id.strip()
+        self.auth = SnowplowTokenAuth(
+            base_url=base_url,
+            organization_id=quote(self.organization_id, safe=""),
+            api_key=api_key,
+            api_key_id=api_key_id or None,
+        )
+        self._http = VendorClient(VENDOR, base_url, auth=self.auth)
+
+    def _path(self, template: str, **parts: str) -> str:
+        encoded = {name: quote(value, safe="") for name, value in parts.items()}
+        return template.format(organization_id=quote(self.organization_id, safe=""), **encoded)
+
+    def mint_token(self) -> None:
+        """Exchange the API key for a token now: the cheapest proof of key and organisation."""
+        self.auth.mint_token()
+
+    def list_runs(self, window: Window) -> list[Record]:
+        """Runs of the window, as listed. Refuses (ValueError) a window the API would reject."""
+        check_window(window, utc_now())
+        path = self._path(RUNS_PATH)
+        payload = self._http.get_json(
+            path, params={"from": iso_z(window.start), "to": iso_z(window.end)}
+        )
+        return _records(payload, _RUN_LIST_KEYS, f"GET /{path}", "runs")
+
+    def get_run(self, run_id: str) -> Record:
+        """One run with its `steps`."""
+        path = self._path(RUN_PATH, run_id=run_id)
+        payload = self._http.get_json(path)
+        return _record(payload, _RUN_OBJECT_KEYS, f"GET /{path}", "run")
+
+    def get_steps(self, run_id: str) -> list[Record]:
+        path = self._path(STEPS_PATH, run_id=run_id)
+        payload = self._http.get_json(path)
+        return _records(payload, _STEP_LIST_KEYS, f"GET /{path}", "steps")
+
+    def get_step(self, run_id: str, step_name: str) -> Record:
+        """One step with its `stdout` and `stderr`."""
+        path = self._path(STEP_PATH, run_id=run_id, step_name=step_name)
+        payload = self._http.get_json(path)
+        return _record(payload, _STEP_OBJECT_KEYS, f"GET /{path}", "step")
+
+
+def steps_of_run(run: Record, endpoint: str) -> list[Record]:
+    """The `steps` embedded in a run returned by `get_run`."""
+    return _records(run.get("steps") or [], _STEP_LIST_KEYS, endpoint, "steps")
+
+
+def _records(payload: Any, keys: tuple[str, ...], endpoint: str, what: str) -> list[Record]:
+    """A bare JSON array of objects, or an object wrapping one under a known key or its only list."""
+    items = payload
+    if isinstance(payload, dict):
+        found = [payload[key] for key in keys if isinstance(payload.get(key), list)]
+        lists = [value for value in payload.values() if isinstance(value, list)]
+        items = found[0] if found else (lists[0] if len(lists) == 1 else None)
+    if not isinstance(items, list):
+        raise VendorPayloadError(
+            VENDOR, endpoint, f"expected a JSON array of {what}", _preview(payload)
+        )
+    if not all(isinstance(item, dict) for item in items):
+        raise VendorPayloadError(
+            VENDOR, endpoint, f"the {what} array holds non-objects", _preview(payload)
+        )
+    return items
+
+
+def _record(payload: Any, keys: tuple[str, ...], endpoint: str, what: str) -> Record:
+    """A JSON object, or an object wrapping it under a known key."""
+    if isinstance(payload, dict):
+        wrapped = [payload[key] for key in keys if isinstance(payload.get(key), dict)]
+        return wrapped[0] if wrapped and len(payload) == 1 else payload
+    raise VendorPayloadError(
+        VENDOR, endpoint, f"expected a JSON object for the {what}", _preview(payload)
+    )
+
+
+def _preview(payload: Any) -> str:
+    return str(payload)[:500]
