@@ -18,7 +18,6 @@ import dlt
 import pendulum
 from dlt.common import logger
 from dlt.common.typing import TSecretStrValue
-from dlt.extract.items import DataItemWithMeta
 from dlt.sources import DltResource
 
 from sources.shared.errors import SourceConfigError, VendorAPIError
@@ -118,7 +117,7 @@ def snowplow_run_updates(
     window_length: pendulum.Duration,
     overlap: pendulum.Duration,
     runs_cap: int,
-) -> Iterator[RunUpdate | DataItemWithMeta]:
+) -> Iterator[RunUpdate | Gap]:
     """Lists the windows since the last load, then re-fetches runs that were in progress."""
     tracker = RunTracker(dlt.current.resource_state())
     now = utc_now()
@@ -126,7 +125,7 @@ def snowplow_run_updates(
         listed_through=tracker.listed_through, now=now, window_length=window_length, overlap=overlap
     )
     if plan.gap:
-        yield _gap_row(plan.gap)
+        yield plan.gap
     listed: set[str] = set()
     for window in plan.windows:
         yield from _list_window(client, tracker, window, runs_cap, listed)
@@ -146,11 +145,11 @@ def snowplow_run_updates(
 
 def _list_window(
     client: SnowplowClient, tracker: RunTracker, window: Window, runs_cap: int, listed: set[str]
-) -> Iterator[RunUpdate | DataItemWithMeta]:
+) -> Iterator[RunUpdate | Gap]:
     current = clamp_to_floor(window, retention_floor(utc_now()))
     if current != window:
         gap_end = current.start if current else window.end
-        yield _gap_row(Gap(window.start, gap_end, "the load outlived the API's retention margin"))
+        yield Gap(window.start, gap_end, "the load outlived the API's retention margin")
     if current is None:
         return
     trimmed: list[Window] = []
@@ -163,13 +162,13 @@ def _list_window(
                 yield tracker.observe(run, run_id, endpoint)
     for window_part in trimmed:
         reason = f"{runs_cap} or more runs in under two minutes; the API trimmed the earliest"
-        yield _gap_row(Gap(window_part.start, window_part.end, reason))
+        yield Gap(window_part.start, window_part.end, reason)
     logger.info(f"{VENDOR}: listed runs {window.start} .. {window.end}; {len(listed)} runs so far")
 
 
 def _refresh_open_run(
     client: SnowplowClient, tracker: RunTracker, run_id: str, started: pendulum.DateTime | None
-) -> Iterator[RunUpdate | DataItemWithMeta]:
+) -> Iterator[RunUpdate | Gap]:
     """Fetch a run that was in progress at the last load and that no window listed this time."""
     endpoint = f"GET runs/{run_id}"
     try:
@@ -180,20 +179,16 @@ def _refresh_open_run(
         tracker.forget(run_id)
         moment = started or utc_now()
         reason = f"run {run_id} was in progress at the last load and is gone from the API"
-        yield _gap_row(Gap(moment, moment, reason))
+        yield Gap(moment, moment, reason)
         return
     yield tracker.observe(run, run_id, endpoint, steps=steps_of_run(run, endpoint))
 
 
-def _gap_row(gap: Gap) -> DataItemWithMeta:
-    return load_gap(SOURCE_NAME, gap.start, gap.end, gap.reason)
-
-
 @dlt.transformer(primary_key="run_id", write_disposition="merge", columns=_TIMING_COLUMNS)
-def snowplow_job_runs(update: RunUpdate | DataItemWithMeta) -> Iterator[Any]:
-    """Runs as listed; also passes `load_gaps` rows through to their own table."""
-    if isinstance(update, DataItemWithMeta):
-        yield update
+def snowplow_job_runs(update: RunUpdate | Gap) -> Iterator[Any]:
+    """Runs as listed; gaps in the history go to their own table, `load_gaps`."""
+    if isinstance(update, Gap):
+        yield load_gap(SOURCE_NAME, update.start, update.end, update.reason)
         return
     metrics = dlt.current.resource_metrics()
     metrics[f"{update.change}_runs"] = metrics.get(f"{update.change}_runs", 0) + 1
@@ -207,10 +202,10 @@ def snowplow_job_runs(update: RunUpdate | DataItemWithMeta) -> Iterator[Any]:
     columns={**_TIMING_COLUMNS, "dependencies": {"data_type": "json"}},
 )
 def snowplow_job_steps(
-    update: RunUpdate | DataItemWithMeta, client: SnowplowClient
+    update: RunUpdate | Gap, client: SnowplowClient
 ) -> list[dict[str, Any]]:
     """Steps of new, changed and running runs: one request per run, run in parallel."""
-    if isinstance(update, DataItemWithMeta) or not update.needs_steps:
+    if isinstance(update, Gap) or not update.needs_steps:
         return []
     steps = update.steps if update.steps is not None else client.get_steps(update.run_id)
     endpoint = f"GET runs/{update.run_id}/steps"

@@ -1,0 +1,69 @@
+"""Fixtures shared by every test: an isolated dlt environment, a movable clock, the sandboxes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import dlt
+import pendulum
+import pytest
+import time_machine
+from dlt.common.destination.reference import TDestinationReferenceArg
+from dlt.pipeline.pipeline import Pipeline
+
+from sources.snowplow.sandbox import SnowplowSandbox
+from tests.postgres_server import throwaway_postgres
+
+# A fixed instant keeps the sandbox's history, and so every expectation, deterministic.
+FIXED_NOW = pendulum.datetime(2026, 3, 2, 12, 30, 0)
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No user settings leak in; the working directory (and its .dlt/) is the test's own."""
+    for key in list(os.environ):
+        if key.startswith(("SOURCES__", "DESTINATION__", "EXTRACT__", "RUNTIME__")):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    # Retries stay on, but their backoff is short so fault tests run fast.
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.01")
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Coordinates]:
+    """The wall clock at FIXED_NOW, ticking; `clock.shift(seconds)` moves the sandbox and jobpulse."""
+    with time_machine.travel(FIXED_NOW, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def snowplow_sandbox(clock: time_machine.Coordinates) -> Iterator[SnowplowSandbox]:
+    with SnowplowSandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def make_pipeline(tmp_path: Path) -> Callable[..., Pipeline]:
+    """A dlt pipeline with its working directory under the test's tmp_path (DuckDB by default)."""
+
+    def make(
+        name: str = "jobpulse_test", destination: TDestinationReferenceArg | None = None
+    ) -> Pipeline:
+        return dlt.pipeline(
+            pipeline_name=name,
+            destination=destination or dlt.destinations.duckdb(str(tmp_path / f"{name}.duckdb")),
+            dataset_name="jobpulse_raw",
+            pipelines_dir=str(tmp_path / "pipelines"),
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A real PostgreSQL server for the whole session (never skipped: CI installs it)."""
+    with throwaway_postgres() as dsn:
+        yield dsn

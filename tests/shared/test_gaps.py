@@ -1,0 +1,109 @@
+"""load_gap rows reach `load_gaps`, merged on (source, gap_from), with a warning."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pendulum
+import pytest
+from dlt.common import logger as dlt_logger
+
+from sources.shared.gaps import LOAD_GAPS_TABLE, load_gap
+
+GAP_FROM = pendulum.datetime(2024, 3, 1, 0, 0, 0)
+GAP_TO = pendulum.datetime(2024, 3, 2, 6, 30, 0)
+REASON = "the API keeps 30 days of history"
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dlt.Pipeline:
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    return dlt.pipeline(
+        pipeline_name="gaps_test",
+        pipelines_dir=str(tmp_path),
+        destination=dlt.destinations.duckdb(str(tmp_path / "t.duckdb")),
+        dataset_name="jobpulse",
+    )
+
+
+@dlt.resource(name="runs", primary_key="id", write_disposition="merge")
+def runs_with_gaps(gaps: list[tuple[str, pendulum.DateTime, pendulum.DateTime]]) -> Iterator[Any]:
+    yield {"id": 1, "state": "SUCCEEDED"}
+    for source, gap_from, gap_to in gaps:
+        yield load_gap(source, gap_from, gap_to, REASON)
+
+
+def rows(pipeline: dlt.Pipeline, sql: str) -> list[tuple[Any, ...]]:
+    with pipeline.sql_client() as client:
+        return [tuple(row) for row in client.execute_sql(sql)]
+
+
+def test_load_gap_returns_a_row_for_the_load_gaps_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = pendulum.datetime(2024, 3, 4, 12, 7, 0)
+    monkeypatch.setattr("sources.shared.gaps.utc_now", lambda: now)
+
+    item = load_gap("acme", GAP_FROM, GAP_TO, REASON)
+
+    assert item.data == {
+        "source": "acme",
+        "gap_from": GAP_FROM,
+        "gap_to": GAP_TO,
+        "reason": REASON,
+        "detected_at": now,
+    }
+    assert item.meta.hints["table_name"] == LOAD_GAPS_TABLE == "load_gaps"
+    assert item.meta.hints["write_disposition"] == "merge"
+
+
+def test_load_gap_logs_a_warning_naming_the_source_span_and_reason(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # dlt's logger does not propagate to the root logger, where caplog listens: route it there.
+    monkeypatch.setattr(dlt_logger, "LOGGER", logging.getLogger("jobpulse.test.gaps"))
+
+    with caplog.at_level(logging.WARNING):
+        load_gap("acme", GAP_FROM, GAP_TO, REASON)
+
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    message = record.getMessage()
+    assert "acme" in message
+    assert str(GAP_FROM) in message
+    assert str(GAP_TO) in message
+    assert REASON in message
+
+
+def test_gap_rows_load_into_load_gaps_keyed_on_source_and_gap_from(
+    pipeline: dlt.Pipeline,
+) -> None:
+    pipeline.run(runs_with_gaps([("acme", GAP_FROM, GAP_TO)]))
+
+    table = pipeline.default_schema.get_table(LOAD_GAPS_TABLE)
+    assert table["write_disposition"] == "merge"
+    primary_key = [name for name, col in table["columns"].items() if col.get("primary_key")]
+    assert sorted(primary_key) == ["gap_from", "source"]
+    assert table["columns"]["gap_from"]["data_type"] == "timestamp"
+    assert table["columns"]["gap_from"]["nullable"] is False
+    assert rows(pipeline, "SELECT source, gap_from, gap_to, reason FROM load_gaps") == [
+        ("acme", GAP_FROM, GAP_TO, REASON)
+    ]
+    assert rows(pipeline, "SELECT count(*) FROM load_gaps WHERE detected_at IS NOT NULL") == [(1,)]
+    # the gap rows do not leak into the resource's own table
+    assert rows(pipeline, "SELECT id FROM runs") == [(1,)]
+
+
+def test_loading_the_same_gap_twice_leaves_one_row_with_the_latest_values(
+    pipeline: dlt.Pipeline,
+) -> None:
+    later_to = GAP_TO.add(hours=1)
+    pipeline.run(runs_with_gaps([("acme", GAP_FROM, GAP_TO), ("other", GAP_FROM, GAP_TO)]))
+    pipeline.run(runs_with_gaps([("acme", GAP_FROM, later_to)]))
+
+    assert rows(pipeline, "SELECT source, gap_from, gap_to FROM load_gaps ORDER BY source") == [
+        ("acme", GAP_FROM, later_to),
+        ("other", GAP_FROM, GAP_TO),
+    ]

@@ -1,0 +1,247 @@
+"""Whole loads of the Snowplow source against its sandbox: the tables must equal the sandbox's truth."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pendulum
+import pytest
+import time_machine
+from dlt.pipeline.exceptions import PipelineStepFailed
+from dlt.pipeline.pipeline import Pipeline
+
+from sources.snowplow.sandbox import DEFAULT_JOBS, SnowplowSandbox
+from tests.snowplow.helpers import (
+    first_listed,
+    load_snowplow,
+    query,
+    stored_runs,
+    stored_steps,
+    table_exists,
+    truth_runs,
+    truth_steps,
+)
+
+SIX_HOURS = 6 * 3600
+
+
+def _steps_requested(sandbox: SnowplowSandbox, since: int) -> list[str]:
+    return [r.path for r in sandbox.requests[since:] if r.path.endswith("/steps")]
+
+
+@pytest.mark.parametrize("overlap_minutes", [0, 60])
+def test_load_advance_load_equals_sandbox_truth(
+    snowplow_sandbox: SnowplowSandbox,
+    clock: time_machine.Coordinates,
+    make_pipeline: Callable[..., Pipeline],
+    overlap_minutes: int,
+) -> None:
+    pipeline = make_pipeline()
+    since = first_listed(pendulum.now("UTC"))
+    load_snowplow(pipeline, snowplow_sandbox, overlap_minutes=overlap_minutes)
+    running_at_first_load = {run for run, state in stored_runs(pipeline) if state == "RUNNING"}
+    assert running_at_first_load, "the fixed instant must catch a run in progress"
+    assert stored_runs(pipeline) == truth_runs(snowplow_sandbox, since)
+
+    clock.shift(SIX_HOURS)
+    load_snowplow(pipeline, snowplow_sandbox, overlap_minutes=overlap_minutes)
+
+    runs = stored_runs(pipeline)
+    assert runs == truth_runs(snowplow_sandbox, since)
+    assert not {run for run, state in runs if state == "RUNNING"} & running_at_first_load
+    (duplicates,) = query(pipeline, "select count(*) - count(distinct run_id) from snowplow_job_runs")
+    assert duplicates == (0,)
+    run_ids = {run for run, _ in runs}
+    assert stored_steps(pipeline) == truth_steps(snowplow_sandbox, run_ids)
+
+
+def test_step_logs_only_for_failed_steps_by_default(
+    snowplow_sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = make_pipeline()
+    load_snowplow(pipeline, snowplow_sandbox)
+    failed = set(query(pipeline, "select run_id, step_name from snowplow_job_steps where state = 'FAILED'"))
+    logged = set(query(pipeline, "select run_id, step_name from snowplow_step_logs"))
+    assert failed
+    assert logged == failed
+    (with_errors,) = query(pipeline, "select count(*) from snowplow_step_logs where stderr <> ''")
+    assert with_errors == (len(failed),)
+
+
+def test_step_logs_capped_to_their_tail_and_flagged(
+    snowplow_sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = make_pipeline()
+    load_snowplow(pipeline, snowplow_sandbox, log_max_bytes=1000)
+    rows = query(
+        pipeline,
+        "select run_id, step_name, stderr, stderr_truncated, stderr_bytes from snowplow_step_logs",
+    )
+    long_logs = [row for row in rows if row[4] > 1000]
+    assert long_logs
+    for run_id, step_name, stderr, truncated, _ in long_logs:
+        assert truncated is True
+        assert len(stderr.encode()) <= 1000
+        assert stderr.rstrip("\n").endswith(_last_line(snowplow_sandbox, run_id, step_name))
+
+
+def _last_line(sandbox: SnowplowSandbox, run_id: str, step_name: str) -> str:
+    import requests
+
+    token = requests.get(
+        f"{sandbox.base_url}/api/msc/v1/organizations/{sandbox.organization_id}/credentials/v2/token",
+        headers={"X-API-Key": sandbox.api_key},
+        timeout=5,
+    ).json()["accessToken"]
+    detail = requests.get(
+        f"{sandbox.base_url}/api/msc/v1/organizations/{sandbox.organization_id}/jobs/v1/runs/"
+        f"{run_id}/steps/{requests.utils.quote(step_name, safe='')}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    ).json()
+    return str(detail["stderr"]).rstrip("\n").splitlines()[-1]
+
+
+@pytest.mark.parametrize(("mode", "expect_logs"), [("none", False), ("all", True)])
+def test_step_logs_mode(
+    clock: time_machine.Coordinates,
+    make_pipeline: Callable[..., Pipeline],
+    mode: str,
+    expect_logs: bool,
+) -> None:
+    pipeline = make_pipeline()
+    with SnowplowSandbox(jobs=DEFAULT_JOBS[2:3]) as sandbox:  # one job keeps "all" quick
+        load_snowplow(pipeline, sandbox, step_logs=mode)
+    assert table_exists(pipeline, "snowplow_step_logs") is expect_logs
+    if expect_logs:
+        (started,) = query(pipeline, "select count(*) from snowplow_job_steps where started_at is not null")
+        (logged,) = query(pipeline, "select count(*) from snowplow_step_logs")
+        assert logged == started
+
+
+def test_load_with_nothing_new_fetches_steps_only_of_runs_in_progress(
+    snowplow_sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = make_pipeline()
+    load_snowplow(pipeline, snowplow_sandbox)
+    in_progress = {run for run, state in stored_runs(pipeline) if state == "RUNNING"}
+    before = len(snowplow_sandbox.requests)
+
+    load_snowplow(pipeline, snowplow_sandbox)
+
+    fetched = {path.split("/runs/")[1].split("/")[0] for path in _steps_requested(snowplow_sandbox, before)}
+    assert fetched == in_progress
+    assert not [r for r in snowplow_sandbox.requests[before:] if "/steps/" in r.path]
+
+
+def test_rerun_of_a_load_leaves_the_same_rows(
+    snowplow_sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = make_pipeline()
+    load_snowplow(pipeline, snowplow_sandbox)
+    counts = [query(pipeline, f"select count(*) from {t}") for t in ("snowplow_job_runs", "snowplow_job_steps")]
+    load_snowplow(pipeline, snowplow_sandbox)
+    assert counts == [
+        query(pipeline, f"select count(*) from {t}") for t in ("snowplow_job_runs", "snowplow_job_steps")
+    ]
+
+
+def test_load_after_a_week_away_records_a_gap_and_loads_what_exists(
+    snowplow_sandbox: SnowplowSandbox,
+    clock: time_machine.Coordinates,
+    make_pipeline: Callable[..., Pipeline],
+) -> None:
+    pipeline = make_pipeline()
+    first_load_at = pendulum.now("UTC").replace(microsecond=0)
+    load_snowplow(pipeline, snowplow_sandbox)
+    running_at_first_load = {run for run, state in stored_runs(pipeline) if state == "RUNNING"}
+    clock.shift(8 * 24 * 3600)
+    second_load_at = pendulum.now("UTC")
+
+    load_snowplow(pipeline, snowplow_sandbox)
+
+    gaps = query(pipeline, "select source, gap_from, gap_to, reason from load_gaps")
+    retention_gaps = [gap for gap in gaps if "retention" in gap[3]]
+    assert len(retention_gaps) == 1
+    source, gap_from, gap_to, _ = retention_gaps[0]
+    assert source == "snowplow"
+    assert abs(pendulum.instance(gap_from) - first_load_at).total_seconds() <= 1
+    assert abs(pendulum.instance(gap_to) - first_listed(second_load_at)).total_seconds() <= 2
+    # Runs in progress at the first load are gone too: each is recorded, none silently dropped.
+    vanished = {gap[3].split()[1] for gap in gaps if "gone from the API" in gap[3]}
+    assert vanished == running_at_first_load
+    assert truth_runs(snowplow_sandbox, first_listed(second_load_at)) <= stored_runs(pipeline)
+
+
+def test_transient_faults_are_retried(
+    snowplow_sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline]
+) -> None:
+    snowplow_sandbox.inject_fault("/jobs/v1/runs", 503, times=2)
+    snowplow_sandbox.inject_fault("/steps", 429, times=3, headers={"Retry-After": "0"})
+    pipeline = make_pipeline()
+    since = first_listed(pendulum.now("UTC"))
+    load_snowplow(pipeline, snowplow_sandbox)
+    assert stored_runs(pipeline) == truth_runs(snowplow_sandbox, since)
+
+
+def test_expired_token_is_reminted_once(
+    snowplow_sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = make_pipeline()
+    load_snowplow(pipeline, snowplow_sandbox)
+    snowplow_sandbox.expire_tokens()
+    before = len(snowplow_sandbox.requests)
+    load_snowplow(pipeline, snowplow_sandbox)
+    token_requests = [r for r in snowplow_sandbox.requests[before:] if r.path.endswith("/token")]
+    assert len(token_requests) == 1
+
+
+def test_failed_load_keeps_state_and_the_next_load_recovers_everything(
+    snowplow_sandbox: SnowplowSandbox,
+    clock: time_machine.Coordinates,
+    make_pipeline: Callable[..., Pipeline],
+) -> None:
+    pipeline = make_pipeline()
+    since = first_listed(pendulum.now("UTC"))
+    load_snowplow(pipeline, snowplow_sandbox)
+    runs_before = stored_runs(pipeline)
+    state_before = pipeline.state["sources"]["snowplow"]["resources"]["snowplow_run_updates"]
+    clock.shift(SIX_HOURS)
+    snowplow_sandbox.inject_fault("/steps", 500, times=10_000, body='{"message": "boom"}')
+
+    with pytest.raises(PipelineStepFailed) as failure:
+        load_snowplow(pipeline, snowplow_sandbox)
+    message = str(failure.value)
+    assert "Snowplow API GET /api/msc/v1/organizations/" in message
+    assert "HTTP 500" in message
+    assert stored_runs(pipeline) == runs_before
+    reloaded = pipeline.state["sources"]["snowplow"]["resources"]["snowplow_run_updates"]
+    assert reloaded == state_before
+
+    snowplow_sandbox.clear_faults()
+    load_snowplow(pipeline, snowplow_sandbox)
+    assert stored_runs(pipeline) == truth_runs(snowplow_sandbox, since)
+
+
+def test_windows_reaching_the_cap_are_split_and_lose_no_run(
+    clock: time_machine.Coordinates, make_pipeline: Callable[..., Pipeline]
+) -> None:
+    with SnowplowSandbox(runs_cap=40) as sandbox:
+        pipeline = make_pipeline()
+        since = first_listed(pendulum.now("UTC"))
+        load_snowplow(pipeline, sandbox, runs_cap=40, window_hours=96, step_logs="none")
+        listings = [r for r in sandbox.requests if r.path.endswith("/jobs/v1/runs")]
+        assert len(listings) > 3  # 96 h windows had to be halved
+        assert stored_runs(pipeline) == truth_runs(sandbox, since)
+
+
+@pytest.mark.parametrize("wrap_lists", [False, True])
+def test_v2_token_flow_and_wrapped_lists_load_the_same(
+    clock: time_machine.Coordinates, make_pipeline: Callable[..., Pipeline], wrap_lists: bool
+) -> None:
+    with SnowplowSandbox(wrap_lists=wrap_lists) as sandbox:
+        pipeline = make_pipeline()
+        since = first_listed(pendulum.now("UTC"))
+        load_snowplow(pipeline, sandbox, api_key_id=None)
+        assert [r.path for r in sandbox.requests if r.path.endswith("/token")][0].endswith("/v2/token")
+        assert stored_runs(pipeline) == truth_runs(sandbox, since)
