@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -124,10 +125,8 @@ def _sandbox(args: argparse.Namespace) -> int:
         for key, value in settings.items():
             print(f"export {key}={value}")
         print("Press Ctrl-C to stop.", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
     return 0
 
 

@@ -16,7 +16,8 @@ from typing import Any
 import dlt
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.destination.reference import TDestinationReferenceArg
-from dlt.common.runtime.collector import Collector, LogCollector
+from dlt.common.runtime.collector import NULL_COLLECTOR, LogCollector
+from dlt.common.runtime.collector_base import Collector
 from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
@@ -29,7 +30,7 @@ PIPELINE_PREFIX = "jobpulse_"
 
 
 def destination_for(name: str) -> TDestinationReferenceArg:
-    """A dlt destination by name; DuckDB writes `jobpulse.duckdb` unless dlt settings say otherwise."""
+    """A dlt destination by name; DuckDB writes ./jobpulse.duckdb unless settings name a file."""
     if name == "duckdb" and not _configured("DESTINATION__DUCKDB__CREDENTIALS"):
         return dlt.destinations.duckdb(str(Path(DEFAULT_DUCKDB_FILE).resolve()))
     return name
@@ -47,15 +48,15 @@ def build_pipeline(
     destination: TDestinationReferenceArg,
     dataset_name: str = DEFAULT_DATASET,
     pipelines_dir: str | None = None,
-    progress: Collector | str | None = None,
+    progress: Collector | None = None,
     pipeline_prefix: str = PIPELINE_PREFIX,
 ) -> Pipeline:
     return dlt.pipeline(
         pipeline_name=f"{pipeline_prefix}{source_name}",
         destination=destination,
         dataset_name=dataset_name,
-        pipelines_dir=pipelines_dir,
-        progress=progress or "",  # type: ignore[arg-type]
+        pipelines_dir=pipelines_dir,  # type: ignore[arg-type]  # None means dlt's default
+        progress=progress or NULL_COLLECTOR,
     )
 
 

@@ -34,7 +34,7 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
 
 @pytest.fixture
 def clock() -> Iterator[time_machine.Coordinates]:
-    """The wall clock at FIXED_NOW, ticking; `clock.shift(seconds)` moves the sandbox and jobpulse."""
+    """The wall clock at FIXED_NOW, ticking; `clock.shift(seconds)` moves sandbox and jobpulse."""
     with time_machine.travel(FIXED_NOW, tick=True) as traveller:
         yield traveller
 

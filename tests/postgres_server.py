@@ -17,6 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# A throwaway server on loopback for one test session; the password only satisfies dlt.
+_PASSWORD = "jobpulse-test"
+
 
 def _bin_dir() -> Path:
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
@@ -44,14 +47,18 @@ def throwaway_postgres() -> Iterator[str]:
     root = Path(tempfile.mkdtemp(prefix="jobpulse-pg-"))
     data = root / "data"
     port = _free_port()
+    password_file = root / "password"
+    password_file.write_text(_PASSWORD)
     if as_root:
         shutil.chown(root, user="postgres")
+        shutil.chown(password_file, user="postgres")
     try:
         subprocess.run(
-            [*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
+            [*run_as, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
+             "-A", "scram-sha-256", f"--pwfile={password_file}"],
             check=True,
             capture_output=True,
-        )
+        )  # fmt: skip
         options = f"-F -p {port} -k {root} -c listen_addresses=127.0.0.1"
         subprocess.run(
             [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "start",
@@ -60,7 +67,7 @@ def throwaway_postgres() -> Iterator[str]:
             capture_output=True,
         )  # fmt: skip
         try:
-            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+            yield f"postgresql://postgres:{_PASSWORD}@127.0.0.1:{port}/postgres"
         finally:
             subprocess.run(
                 [*run_as, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],

@@ -1,1 +1,1 @@
-"""What two or more vendor sources use: the HTTP client, token-exchange auth, errors, redaction, time."""
+"""What 2+ vendor sources use: the HTTP client, token-exchange auth, errors, redaction, time."""

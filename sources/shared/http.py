@@ -17,9 +17,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
 from dlt.sources.helpers.rest_client.redaction import sanitize_url
+from dlt.sources.helpers.rest_client.utils import join_url
 from requests.auth import AuthBase
 
 from sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
@@ -49,7 +50,7 @@ class VendorClient:
         the vendor cannot be reached after the configured retries, and `VendorPayloadError` when
         a 2xx body is not JSON.
         """
-        endpoint = f"GET /{path.lstrip('/')}"
+        endpoint = self._describe(path, params)
         try:
             response = self.rest.get(path, params=params, headers=headers, allow_redirects=False)
         except requests.RequestException as exc:
@@ -59,7 +60,6 @@ class VendorClient:
                 f"could not reach the API after the configured retries ({type(exc).__name__})",
                 retryable=True,
             ) from exc
-        endpoint = describe_endpoint(response)
         raise_for_vendor_status(self.vendor, endpoint, response)
         try:
             return response.json()
@@ -68,12 +68,14 @@ class VendorClient:
                 self.vendor, endpoint, "the body is not JSON", response.text
             ) from None
 
-
-def describe_endpoint(response: requests.Response) -> str:
-    """`GET /path?query` of the request that produced `response`, with sensitive params masked."""
-    url = urlsplit(sanitize_url(response.request.url or response.url))
-    query = f"?{url.query}" if url.query else ""
-    return f"{response.request.method} {url.path}{query}"
+    def _describe(self, path: str, params: dict[str, Any] | None) -> str:
+        """`GET /path?query` as sent, with sensitive query parameters masked, for messages."""
+        url = (
+            requests.Request("GET", join_url(self.rest.base_url, path), params=params).prepare().url
+        )
+        parts = urlsplit(sanitize_url(url or path))
+        query = f"?{parts.query}" if parts.query else ""
+        return f"GET {parts.path}{query}"
 
 
 def raise_for_vendor_status(vendor: str, endpoint: str, response: requests.Response) -> None:

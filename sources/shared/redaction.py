@@ -50,10 +50,17 @@ def _install_log_record_factory() -> None:
 
     def redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make_record(*args, **kwargs)
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return record  # a malformed log call: logging reports it, as without this factory
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, ()
+        if record.exc_info and record.exc_info[0] is not None:
+            # Formatted now, so that a secret in an exception's text is redacted as well;
+            # handlers use this cached text instead of formatting the exception again.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return record
 
     logging.setLogRecordFactory(redacting_factory)

@@ -24,7 +24,10 @@ def parse_timestamp(value: object) -> pendulum.DateTime | None:
         raise ValueError(f"not a timestamp: {value!r}")
     if isinstance(value, int | float):
         seconds = value / 1000 if abs(value) >= _EPOCH_MILLIS_THRESHOLD else value
-        return pendulum.from_timestamp(seconds, tz="UTC")
+        try:
+            return pendulum.from_timestamp(seconds, tz="UTC")
+        except (OverflowError, OSError, ValueError) as exc:
+            raise ValueError(f"not a timestamp: {value!r}") from exc
     if isinstance(value, str):
         try:
             parsed = pendulum.parse(value, tz="UTC")
@@ -36,7 +39,7 @@ def parse_timestamp(value: object) -> pendulum.DateTime | None:
 
 
 def parse_duration_seconds(value: object) -> float | None:
-    """Seconds in an ISO-8601 duration (`PT1M30.5S`) or a plain number of seconds; None if absent."""
+    """Seconds in an ISO-8601 duration (`PT1M30.5S`) or a plain number of seconds; None if empty."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):

@@ -13,7 +13,7 @@ from sources.shared.redaction import register_secret
 
 # Marks a request that was already re-sent with a fresh token, so a second 401 is final.
 _REMINTED_ATTR = "_jobpulse_reminted"
-_TOKEN_ATTR = "_jobpulse_token"
+_TOKEN_ATTR = "_jobpulse_token"  # noqa: S105 - an attribute name, not a credential
 
 
 @configspec
@@ -36,7 +36,7 @@ class TokenExchangeAuth(AuthConfigBase):
 
     def __call__(self, request: PreparedRequest) -> PreparedRequest:
         self._authorize(request, self._current_token())
-        request.register_hook("response", self._remint_once_on_401)
+        request.register_hook("response", self._remint_once_on_401)  # type: ignore[no-untyped-call]
         return request
 
     def _current_token(self) -> str:

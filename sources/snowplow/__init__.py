@@ -82,7 +82,7 @@ def snowplow_source(
         window_hours: length of each listing window, 1 to 96 hours.
         overlap_minutes: how far before the last listed instant the next load lists again.
         step_logs: whose stdout/stderr to load: "failed" steps, "all" steps, or "none".
-        log_max_bytes: each stream keeps its last this-many bytes; longer ones are flagged truncated.
+        log_max_bytes: each stream keeps its last this-many bytes; longer ones are flagged.
         runs_cap: the API's documented trimming threshold; a window reaching it is halved.
     """
     if step_logs not in STEP_LOG_MODES:
@@ -201,9 +201,7 @@ def snowplow_job_runs(update: RunUpdate | Gap) -> Iterator[Any]:
     parallelized=True,
     columns={**_TIMING_COLUMNS, "dependencies": {"data_type": "json"}},
 )
-def snowplow_job_steps(
-    update: RunUpdate | Gap, client: SnowplowClient
-) -> list[dict[str, Any]]:
+def snowplow_job_steps(update: RunUpdate | Gap, client: SnowplowClient) -> list[dict[str, Any]]:
     """Steps of new, changed and running runs: one request per run, run in parallel."""
     if isinstance(update, Gap) or not update.needs_steps:
         return []

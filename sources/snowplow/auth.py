@@ -1,4 +1,4 @@
-"""Snowplow's token exchange: an API key (v2), or an API key ID plus key (v3), for a bearer token."""
+"""Snowplow's token exchange: an API key (v2), or an API key ID and key (v3), for a bearer token."""
 
 from __future__ import annotations
 
@@ -35,8 +35,9 @@ class SnowplowTokenAuth(TokenExchangeAuth):
     """v3 when `api_key_id` is set, else v2, as the Snowplow documentation describes."""
 
     base_url: str = DEFAULT_BASE_URL
-    organization_id: str = None
-    api_key: TSecretStrValue = None
+    # dlt configspec convention: required fields default to None until resolved or passed.
+    organization_id: str = None  # type: ignore[assignment]
+    api_key: TSecretStrValue = None  # type: ignore[assignment]
     api_key_id: TSecretStrValue | None = None
 
     @property

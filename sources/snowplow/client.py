@@ -92,7 +92,7 @@ def steps_of_run(run: Record, endpoint: str) -> list[Record]:
 
 
 def _records(payload: Any, keys: tuple[str, ...], endpoint: str, what: str) -> list[Record]:
-    """A bare JSON array of objects, or an object wrapping one under a known key or its only list."""
+    """A bare JSON array of objects, or an object wrapping it: under a known key, or alone."""
     items = payload
     if isinstance(payload, dict):
         found = [payload[key] for key in keys if isinstance(payload.get(key), list)]

@@ -1,4 +1,4 @@
-"""Rows for the raw tables: the vendor's fields as sent, plus derived keys, timestamps and durations.
+"""Rows for the raw tables: the vendor's fields as sent, plus derived keys, times and durations.
 
 Renaming into one vocabulary across vendors is the SQL models' job; here only columns that can
 be derived without interpretation are added: `started_at`, `ended_at` (UTC), `duration_seconds`,

@@ -27,7 +27,7 @@ Change = Literal["new", "updated", "unchanged"]
 
 @dataclass(frozen=True)
 class RunUpdate:
-    """A run as just fetched, how it changed since the last load, and its steps if they came along."""
+    """A run as just fetched, how it changed since the last load, and its steps if fetched too."""
 
     run: dict[str, Any]
     run_id: str

@@ -188,12 +188,6 @@ def test_an_unreachable_vendor_raises_a_retryable_error_after_the_retries(
     assert len(waits) == retry_config.max_attempts - 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="INCONSISTENT: an error with a response names `GET /v1/jobs/runs` (base URL path "
-    "included), but an unreachable-vendor error names `GET /jobs/runs` (path as passed), so "
-    "the same endpoint is reported two ways.",
-)
 def test_an_unreachable_vendor_error_names_the_same_endpoint_as_a_status_error(
     client: VendorClient, requests_mock: rm.Mocker, waits: list[float]
 ) -> None:

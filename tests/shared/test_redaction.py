@@ -130,16 +130,6 @@ def test_error_messages_are_redacted(make_error) -> None:  # type: ignore[no-unt
     assert REDACTED in str(error)
 
 
-# --- Known gaps in the code under test, kept as strict xfails so a fix shows up as XPASS. ---
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="BUG: the redacting record factory formats the message at record creation, so a "
-    "log call whose args do not match its format raises into the caller instead of being "
-    "reported by logging's handleError as usual.",
-)
 def test_a_malformed_log_call_does_not_raise_into_the_caller() -> None:
     register_secret(SECRET)  # installs the factory
     logger = logging.getLogger("jobpulse.test.malformed")
@@ -155,12 +145,6 @@ def test_a_malformed_log_call_does_not_raise_into_the_caller() -> None:
         logger.propagate = True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GAP: only the message is redacted; the traceback of exc_info (e.g. "
-    "logger.exception) is formatted later and can carry a secret from a third-party "
-    "exception message.",
-)
 def test_a_secret_in_a_logged_exception_traceback_is_redacted(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -51,7 +51,9 @@ def stored_runs(pipeline: Pipeline) -> set[tuple[str, str]]:
 
 def truth_steps(sandbox: SnowplowSandbox, run_ids: set[str]) -> set[tuple[str, str, str]]:
     return {
-        (run_id, step["name"], step["state"]) for run_id in run_ids for step in sandbox.steps_of(run_id)
+        (run_id, step["name"], step["state"])
+        for run_id in run_ids
+        for step in sandbox.steps_of(run_id)
     }
 
 

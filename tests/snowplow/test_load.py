@@ -1,4 +1,4 @@
-"""Whole loads of the Snowplow source against its sandbox: the tables must equal the sandbox's truth."""
+"""Whole loads of the Snowplow source against its sandbox: tables must equal the sandbox's truth."""
 
 from __future__ import annotations
 
@@ -49,7 +49,9 @@ def test_load_advance_load_equals_sandbox_truth(
     runs = stored_runs(pipeline)
     assert runs == truth_runs(snowplow_sandbox, since)
     assert not {run for run, state in runs if state == "RUNNING"} & running_at_first_load
-    (duplicates,) = query(pipeline, "select count(*) - count(distinct run_id) from snowplow_job_runs")
+    (duplicates,) = query(
+        pipeline, "select count(*) - count(distinct run_id) from snowplow_job_runs"
+    )
     assert duplicates == (0,)
     run_ids = {run for run, _ in runs}
     assert stored_steps(pipeline) == truth_steps(snowplow_sandbox, run_ids)
@@ -60,7 +62,9 @@ def test_step_logs_only_for_failed_steps_by_default(
 ) -> None:
     pipeline = make_pipeline()
     load_snowplow(pipeline, snowplow_sandbox)
-    failed = set(query(pipeline, "select run_id, step_name from snowplow_job_steps where state = 'FAILED'"))
+    failed = set(
+        query(pipeline, "select run_id, step_name from snowplow_job_steps where state = 'FAILED'")
+    )
     logged = set(query(pipeline, "select run_id, step_name from snowplow_step_logs"))
     assert failed
     assert logged == failed
@@ -114,7 +118,9 @@ def test_step_logs_mode(
         load_snowplow(pipeline, sandbox, step_logs=mode)
     assert table_exists(pipeline, "snowplow_step_logs") is expect_logs
     if expect_logs:
-        (started,) = query(pipeline, "select count(*) from snowplow_job_steps where started_at is not null")
+        (started,) = query(
+            pipeline, "select count(*) from snowplow_job_steps where started_at is not null"
+        )
         (logged,) = query(pipeline, "select count(*) from snowplow_step_logs")
         assert logged == started
 
@@ -129,7 +135,9 @@ def test_load_with_nothing_new_fetches_steps_only_of_runs_in_progress(
 
     load_snowplow(pipeline, snowplow_sandbox)
 
-    fetched = {path.split("/runs/")[1].split("/")[0] for path in _steps_requested(snowplow_sandbox, before)}
+    fetched = {
+        path.split("/runs/")[1].split("/")[0] for path in _steps_requested(snowplow_sandbox, before)
+    }
     assert fetched == in_progress
     assert not [r for r in snowplow_sandbox.requests[before:] if "/steps/" in r.path]
 
@@ -139,10 +147,14 @@ def test_rerun_of_a_load_leaves_the_same_rows(
 ) -> None:
     pipeline = make_pipeline()
     load_snowplow(pipeline, snowplow_sandbox)
-    counts = [query(pipeline, f"select count(*) from {t}") for t in ("snowplow_job_runs", "snowplow_job_steps")]
+    counts = [
+        query(pipeline, f"select count(*) from {t}")
+        for t in ("snowplow_job_runs", "snowplow_job_steps")
+    ]
     load_snowplow(pipeline, snowplow_sandbox)
     assert counts == [
-        query(pipeline, f"select count(*) from {t}") for t in ("snowplow_job_runs", "snowplow_job_steps")
+        query(pipeline, f"select count(*) from {t}")
+        for t in ("snowplow_job_runs", "snowplow_job_steps")
     ]
 
 
@@ -243,5 +255,6 @@ def test_v2_token_flow_and_wrapped_lists_load_the_same(
         pipeline = make_pipeline()
         since = first_listed(pendulum.now("UTC"))
         load_snowplow(pipeline, sandbox, api_key_id=None)
-        assert [r.path for r in sandbox.requests if r.path.endswith("/token")][0].endswith("/v2/token")
+        token_paths = [r.path for r in sandbox.requests if r.path.endswith("/token")]
+        assert token_paths[0].endswith("/v2/token")
         assert stored_runs(pipeline) == truth_runs(sandbox, since)

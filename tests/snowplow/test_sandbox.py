@@ -393,7 +393,7 @@ def test_history_does_not_depend_on_the_process_hash_seed(sandbox: SnowplowSandb
     )
     env = os.environ | {"PYTHONHASHSEED": "12345"}
 
-    output = subprocess.run(  # noqa: S603 - a fixed script run by this interpreter
+    output = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     ).stdout
 

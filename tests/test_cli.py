@@ -1,0 +1,143 @@
+"""The `jobpulse` command: help, load, check, sandbox and demo, with their output and exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.cli import main
+from sources.snowplow.sandbox import SnowplowSandbox
+
+
+@pytest.fixture
+def snowplow_env(monkeypatch: pytest.MonkeyPatch, snowplow_sandbox: SnowplowSandbox) -> None:
+    monkeypatch.setenv("SOURCES__SNOWPLOW__BASE_URL", snowplow_sandbox.base_url)
+    monkeypatch.setenv("SOURCES__SNOWPLOW__ORGANIZATION_ID", snowplow_sandbox.organization_id)
+    monkeypatch.setenv("SOURCES__SNOWPLOW__API_KEY", snowplow_sandbox.api_key)
+    monkeypatch.setenv("SOURCES__SNOWPLOW__API_KEY_ID", snowplow_sandbox.api_key_id)
+
+
+@pytest.mark.parametrize("command", [[], ["load"], ["check"], ["sandbox"], ["demo"]])
+def test_help_describes_every_command(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: jobpulse")
+    if command == ["load"]:
+        for option in ("--destination", "--dataset", "--workers"):
+            assert option in out
+
+
+@pytest.mark.usefixtures("snowplow_env")
+def test_load_writes_jobpulse_duckdb_and_prints_a_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["load", "--source", "snowplow", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("snowplow: loaded (")
+    assert "new runs" in out
+    for table in ("snowplow_job_runs", "snowplow_job_steps", "snowplow_step_logs"):
+        assert table in out
+    with duckdb.connect(str(tmp_path / "jobpulse.duckdb"), read_only=True) as connection:
+        (runs,) = connection.execute(
+            "select count(*) from jobpulse_raw.snowplow_job_runs"
+        ).fetchone()
+    assert f"snowplow_job_runs {runs:>8} rows" in " ".join(out.split()) or str(runs) in out
+
+
+@pytest.mark.usefixtures("snowplow_env")
+def test_load_into_a_named_dataset(tmp_path: Path) -> None:
+    assert main(["load", "--source", "all", "--dataset", "vendor_history", "--quiet"]) == 0
+    with duckdb.connect(str(tmp_path / "jobpulse.duckdb"), read_only=True) as connection:
+        (runs,) = connection.execute(
+            "select count(*) from vendor_history.snowplow_job_runs"
+        ).fetchone()
+    assert runs > 0
+
+
+@pytest.mark.usefixtures("snowplow_env")
+def test_load_fails_with_exit_1_and_says_what_is_wrong(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SOURCES__SNOWPLOW__ORGANIZATION_ID", "00000000-0000-0000-0000-000000000000")
+    assert main(["load", "--source", "snowplow", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("snowplow: FAILED: ")
+    assert "organization not found" in out
+    assert "SOURCES__SNOWPLOW__ORGANIZATION_ID" in out
+
+
+def test_load_without_settings_names_the_missing_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["load", "--source", "snowplow", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "SOURCES__SNOWPLOW__ORGANIZATION_ID" in out or "SOURCES__SNOWPLOW__API_KEY" in out
+
+
+@pytest.mark.usefixtures("snowplow_env")
+def test_check_reports_the_token_flow_and_the_listing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--source", "snowplow"]) == 0
+    out = capsys.readouterr().out
+    assert "v3 token issued" in out
+    assert "runs in the last hour" in out
+
+
+@pytest.mark.usefixtures("snowplow_env")
+def test_check_says_plainly_when_the_key_is_rejected(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SOURCES__SNOWPLOW__API_KEY", "not-the-key")
+    assert main(["check", "--source", "snowplow"]) == 1
+    assert "API key rejected" in capsys.readouterr().out
+
+
+def test_sandbox_command_prints_settings_that_work(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "sandbox"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    try:
+        assert process.stdout is not None
+        settings: dict[str, str] = {}
+        for line in process.stdout:
+            if line.startswith("export "):
+                key, _, value = line.removeprefix("export ").strip().partition("=")
+                settings[key] = value
+            if line.startswith("Press Ctrl-C"):
+                break
+        assert settings["SOURCES__SNOWPLOW__BASE_URL"].startswith("http://127.0.0.1:")
+        checked = subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", "check", "--source", "snowplow"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**os.environ, **settings, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+            timeout=60,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_demo_loads_the_sandbox_into_jobpulse_duckdb(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "Snowplow runs by job" in out
+    with duckdb.connect(str(tmp_path / "jobpulse.duckdb"), read_only=True) as connection:
+        jobs = connection.execute(
+            "select count(distinct job_name) from jobpulse_raw.snowplow_job_runs"
+        ).fetchone()
+    assert jobs == (4,)

@@ -1,0 +1,136 @@
+"""Secrets never reach logs, exceptions, dlt state, trace files, tables or command output.
+
+Sentinel values stand in for the API key, the key ID and every minted token; after loads that
+succeed, re-mint, and fail with the vendor echoing the credentials back, no artefact holds one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import time_machine
+from dlt.pipeline.pipeline import Pipeline
+
+from pipelines.cli import main
+from sources.snowplow.sandbox import SnowplowSandbox
+from tests.snowplow.helpers import load_snowplow, query
+
+SENTINEL_KEY = "SENTINEL-api-key-7c1e"
+SENTINEL_KEY_ID = "SENTINEL-key-id-52ab"
+SENTINEL_TOKEN = "SENTINEL-token-e94d"
+SENTINELS = (SENTINEL_KEY, SENTINEL_KEY_ID, SENTINEL_TOKEN)
+
+
+@pytest.fixture
+def sandbox(clock: time_machine.Coordinates) -> Iterator[SnowplowSandbox]:
+    counter = itertools.count(1)
+    with SnowplowSandbox(
+        api_key=SENTINEL_KEY,
+        api_key_id=SENTINEL_KEY_ID,
+        issue_token=lambda: f"{SENTINEL_TOKEN}-{next(counter)}",
+        jobs=_two_jobs(),
+    ) as started:
+        yield started
+
+
+def _two_jobs():  # type: ignore[no-untyped-def]
+    from sources.snowplow.sandbox import DEFAULT_JOBS
+
+    return DEFAULT_JOBS[1:3]  # the flaky and the failing job: failed steps, so logs too
+
+
+@pytest.fixture
+def all_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every log record of every logger, at DEBUG, as formatted text."""
+    monkeypatch.setenv("RUNTIME__LOG_LEVEL", "DEBUG")
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Collect(level=logging.DEBUG)
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    dlt_logger = logging.getLogger("dlt")
+    dlt_logger.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+        dlt_logger.removeHandler(handler)
+
+
+def _assert_clean(text: str, where: str) -> None:
+    for sentinel in SENTINELS:
+        assert sentinel not in text, f"{sentinel} found in {where}"
+
+
+def _files_under(root: Path) -> Iterator[Path]:
+    return (path for path in root.rglob("*") if path.is_file())
+
+
+def test_no_secret_in_logs_errors_state_traces_or_tables(
+    sandbox: SnowplowSandbox,
+    make_pipeline: Callable[..., Pipeline],
+    all_logs: list[str],
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    pipeline = make_pipeline()
+    load_snowplow(pipeline, sandbox)
+    sandbox.expire_tokens()
+    echo = f'{{"message": "denied for {SENTINEL_KEY} / {SENTINEL_KEY_ID} with {SENTINEL_TOKEN}-1"}}'
+    sandbox.inject_fault("/jobs/v1/runs", 500, times=100, body=echo)
+    with pytest.raises(Exception) as failure:  # noqa: PT011 - any failure; its text is what matters
+        load_snowplow(pipeline, sandbox)
+    sandbox.clear_faults()
+    sandbox.inject_fault("/token", 401, times=1, body=echo)
+    with pytest.raises(Exception) as auth_failure:  # noqa: PT011
+        load_snowplow(pipeline, sandbox)
+
+    assert len(sandbox.issued_tokens) >= 2, "the test must exercise minted tokens"
+    assert all_logs, "DEBUG logging must have produced lines to check"
+    _assert_clean("\n".join(all_logs), "logs")
+    for raised in (failure.value, auth_failure.value):
+        chain = []
+        current: BaseException | None = raised
+        while current is not None:
+            chain.append(f"{type(current).__name__}: {current}")
+            current = current.__cause__ or current.__context__
+        _assert_clean("\n".join(chain), "exception chain")
+    _assert_clean(json.dumps(pipeline.state, default=str), "dlt state")
+    for path in _files_under(tmp_path / "pipelines"):
+        _assert_clean(path.read_bytes().decode("utf-8", errors="replace"), f"pipeline file {path}")
+    for table in pipeline.default_schema.data_table_names():
+        _assert_clean(str(query(pipeline, f"select * from {table}")), f"table {table}")
+    captured = capfd.readouterr()
+    _assert_clean(captured.out + captured.err, "stdout/stderr")
+
+
+def test_no_secret_in_cli_output(
+    sandbox: SnowplowSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SOURCES__SNOWPLOW__BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("SOURCES__SNOWPLOW__ORGANIZATION_ID", sandbox.organization_id)
+    monkeypatch.setenv("SOURCES__SNOWPLOW__API_KEY", SENTINEL_KEY)
+    monkeypatch.setenv("SOURCES__SNOWPLOW__API_KEY_ID", SENTINEL_KEY_ID)
+    echo = f'{{"message": "bad {SENTINEL_KEY} {SENTINEL_KEY_ID}"}}'
+    sandbox.inject_fault("/token", 403, times=2, body=echo)
+
+    assert main(["--log-level", "DEBUG", "check", "--source", "snowplow"]) == 1
+    assert main(["--log-level", "DEBUG", "load", "--source", "snowplow"]) == 1
+
+    captured = capfd.readouterr()
+    assert "API key rejected" in captured.out
+    _assert_clean(captured.out + captured.err, "command output")
