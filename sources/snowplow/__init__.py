@@ -11,8 +11,8 @@ Resources:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import dlt
 import pendulum
@@ -36,8 +36,11 @@ from sources.snowplow.settings import (
     DEFAULT_LOG_MAX_BYTES,
     DEFAULT_OVERLAP_MINUTES,
     DEFAULT_WINDOW_HOURS,
+    RUN_PATH,
     RUNS_CAP,
+    RUNS_PATH,
     STEP_LOG_MODES,
+    STEPS_PATH,
     VENDOR,
     StepLogs,
 )
@@ -52,6 +55,7 @@ from sources.snowplow.windows import (
 )
 
 SOURCE_NAME = "snowplow"
+T = TypeVar("T")
 
 _TIMING_COLUMNS: Any = {
     "started_at": {"data_type": "timestamp"},
@@ -153,8 +157,8 @@ def _list_window(
     if current is None:
         return
     trimmed: list[Window] = []
+    endpoint = client.endpoint(RUNS_PATH)
     for runs in list_untrimmed(current, client.list_runs, runs_cap, trimmed.append):
-        endpoint = "GET runs"
         for run in runs:
             run_id = run_id_of(run, endpoint)
             if run_id not in listed:
@@ -170,7 +174,7 @@ def _refresh_open_run(
     client: SnowplowClient, tracker: RunTracker, run_id: str, started: pendulum.DateTime | None
 ) -> Iterator[RunUpdate | Gap]:
     """Fetch a run that was in progress at the last load and that no window listed this time."""
-    endpoint = f"GET runs/{run_id}"
+    endpoint = client.endpoint(RUN_PATH, run_id=run_id)
     try:
         run = client.get_run(run_id)
     except VendorAPIError as exc:
@@ -205,8 +209,10 @@ def snowplow_job_steps(update: RunUpdate | Gap, client: SnowplowClient) -> list[
     """Steps of new, changed and running runs: one request per run, run in parallel."""
     if isinstance(update, Gap) or not update.needs_steps:
         return []
-    steps = update.steps if update.steps is not None else client.get_steps(update.run_id)
-    endpoint = f"GET runs/{update.run_id}/steps"
+    steps = update.steps
+    if steps is None:
+        steps = _unless_missing(client.get_steps, update.run_id) or []
+    endpoint = client.endpoint(STEPS_PATH, run_id=update.run_id)
     return [step_row(update.run_id, step, endpoint) for step in steps]
 
 
@@ -215,10 +221,25 @@ def snowplow_step_logs(
     steps: list[dict[str, Any]], client: SnowplowClient, mode: StepLogs, max_bytes: int
 ) -> list[dict[str, Any]]:
     """stdout/stderr of the failed (or all started) steps of one run."""
-    wanted = [s for s in steps if is_failed(s) or (mode == "all" and s["started_at"] is not None)]
-    return [
-        log_row(
-            s["run_id"], s["step_name"], client.get_step(s["run_id"], s["step_name"]), max_bytes
-        )
-        for s in wanted
-    ]
+    rows = []
+    for step in steps:
+        if is_failed(step) or (mode == "all" and step["started_at"] is not None):
+            detail = _unless_missing(client.get_step, step["run_id"], step["step_name"])
+            if detail is not None:
+                rows.append(log_row(step["run_id"], step["step_name"], detail, max_bytes))
+    return rows
+
+
+def _unless_missing(fetch: Callable[..., T], *ids: str) -> T | None:
+    """`fetch(*ids)`, or None with a warning when the API answers 404.
+
+    A queued run may have no steps yet, and a step's detail may lag its listing: one such
+    answer should not fail the whole load. Runs in progress are fetched again next time.
+    """
+    try:
+        return fetch(*ids)
+    except VendorAPIError as exc:
+        if exc.status != 404:
+            raise
+        logger.warning(f"{exc}; skipped")
+        return None

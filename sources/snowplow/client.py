@@ -55,6 +55,10 @@ class SnowplowClient:
         encoded = {name: quote(value, safe="") for name, value in parts.items()}
         return template.format(organization_id=quote(self.organization_id, safe=""), **encoded)
 
+    def endpoint(self, template: str, **parts: str) -> str:
+        """How errors name an endpoint: `GET /api/msc/v1/organizations/<org>/jobs/v1/runs`."""
+        return f"GET /{self._path(template, **parts)}"
+
     def mint_token(self) -> None:
         """Exchange the API key for a token now: the cheapest proof of key and organisation."""
         self.auth.mint_token()
@@ -62,28 +66,24 @@ class SnowplowClient:
     def list_runs(self, window: Window) -> list[Record]:
         """Runs of the window, as listed. Refuses (ValueError) a window the API would reject."""
         check_window(window, utc_now())
-        path = self._path(RUNS_PATH)
-        payload = self._http.get_json(
-            path, params={"from": iso_z(window.start), "to": iso_z(window.end)}
-        )
-        return _records(payload, _RUN_LIST_KEYS, f"GET /{path}", "runs")
+        window_params = {"from": iso_z(window.start), "to": iso_z(window.end)}
+        payload = self._http.get_json(self._path(RUNS_PATH), params=window_params)
+        return _records(payload, _RUN_LIST_KEYS, self.endpoint(RUNS_PATH), "runs")
 
     def get_run(self, run_id: str) -> Record:
         """One run with its `steps`."""
-        path = self._path(RUN_PATH, run_id=run_id)
-        payload = self._http.get_json(path)
-        return _record(payload, _RUN_OBJECT_KEYS, f"GET /{path}", "run")
+        payload = self._http.get_json(self._path(RUN_PATH, run_id=run_id))
+        return _record(payload, _RUN_OBJECT_KEYS, self.endpoint(RUN_PATH, run_id=run_id), "run")
 
     def get_steps(self, run_id: str) -> list[Record]:
-        path = self._path(STEPS_PATH, run_id=run_id)
-        payload = self._http.get_json(path)
-        return _records(payload, _STEP_LIST_KEYS, f"GET /{path}", "steps")
+        payload = self._http.get_json(self._path(STEPS_PATH, run_id=run_id))
+        return _records(payload, _STEP_LIST_KEYS, self.endpoint(STEPS_PATH, run_id=run_id), "steps")
 
     def get_step(self, run_id: str, step_name: str) -> Record:
         """One step with its `stdout` and `stderr`."""
-        path = self._path(STEP_PATH, run_id=run_id, step_name=step_name)
-        payload = self._http.get_json(path)
-        return _record(payload, _STEP_OBJECT_KEYS, f"GET /{path}", "step")
+        parts = {"run_id": run_id, "step_name": step_name}
+        payload = self._http.get_json(self._path(STEP_PATH, **parts))
+        return _record(payload, _STEP_OBJECT_KEYS, self.endpoint(STEP_PATH, **parts), "step")
 
 
 def steps_of_run(run: Record, endpoint: str) -> list[Record]:

@@ -258,3 +258,19 @@ def test_v2_token_flow_and_wrapped_lists_load_the_same(
         token_paths = [r.path for r in sandbox.requests if r.path.endswith("/token")]
         assert token_paths[0].endswith("/v2/token")
         assert stored_runs(pipeline) == truth_runs(sandbox, since)
+
+
+def test_a_run_whose_steps_are_missing_is_skipped_not_failing_the_load(
+    snowplow_sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline]
+) -> None:
+    snowplow_sandbox.inject_fault("/steps", 404, times=1)
+    pipeline = make_pipeline()
+    since = first_listed(pendulum.now("UTC"))
+    load_snowplow(pipeline, snowplow_sandbox)
+    assert stored_runs(pipeline) == truth_runs(snowplow_sandbox, since)
+    (without_steps,) = query(
+        pipeline,
+        "select count(*) from snowplow_job_runs r where not exists "
+        "(select 1 from snowplow_job_steps s where s.run_id = r.run_id)",
+    )
+    assert without_steps == (1,)
