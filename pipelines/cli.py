@@ -27,8 +27,11 @@ ALL = "all"
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s")
-    os.environ.setdefault("RUNTIME__LOG_LEVEL", args.log_level)
+    if args.log_level:
+        # dlt reads its log level from the environment; an explicit flag wins over .dlt/ files.
+        os.environ["RUNTIME__LOG_LEVEL"] = args.log_level
+    level = args.log_level or "WARNING"
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(message)s")
     return int(args.command(args))
 
 
@@ -41,9 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--log-level",
-        default="WARNING",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log verbosity (default: WARNING)",
+        help="log verbosity (default: [runtime] log_level, WARNING)",
     )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     source_choices = [*SOURCES, ALL]

@@ -46,8 +46,8 @@ def run_demo(duckdb_file: str = DEFAULT_DUCKDB_FILE) -> int:
         return 1
     _print_runs_by_job(path)
     print(
-        f"\nThe data is in {path}; try: duckdb {duckdb_file} "
-        f'"select * from {DEFAULT_DATASET}.snowplow_job_runs limit 10"'
+        f"\nThe data is in {path}. Query it with any DuckDB client, for example:\n"
+        f"  select * from {DEFAULT_DATASET}.snowplow_job_runs order by started_at desc limit 10;"
     )
     return 0
 

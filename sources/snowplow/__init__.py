@@ -11,51 +11,34 @@ Resources:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import dlt
 import pendulum
-from dlt.common import logger
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
-from sources.shared.errors import SourceConfigError, VendorAPIError
+from sources.shared.errors import SourceConfigError
 from sources.shared.gaps import load_gap
-from sources.shared.timeutil import utc_now
-from sources.snowplow.client import SnowplowClient, steps_of_run
-from sources.snowplow.records import (
-    is_failed,
-    log_row,
-    run_id_of,
-    run_row,
-    step_row,
-)
+from sources.snowplow.client import SnowplowClient, none_if_missing
+from sources.snowplow.listing import run_updates
+from sources.snowplow.records import is_failed, log_row, run_row, step_row
 from sources.snowplow.settings import (
     DEFAULT_BASE_URL,
     DEFAULT_LOG_MAX_BYTES,
     DEFAULT_OVERLAP_MINUTES,
     DEFAULT_WINDOW_HOURS,
-    RUN_PATH,
     RUNS_CAP,
-    RUNS_PATH,
     STEP_LOG_MODES,
     STEPS_PATH,
     VENDOR,
     StepLogs,
 )
 from sources.snowplow.tracking import RunTracker, RunUpdate
-from sources.snowplow.windows import (
-    Gap,
-    Window,
-    clamp_to_floor,
-    list_untrimmed,
-    plan_windows,
-    retention_floor,
-)
+from sources.snowplow.windows import Gap
 
 SOURCE_NAME = "snowplow"
-T = TypeVar("T")
 
 _TIMING_COLUMNS: Any = {
     "started_at": {"data_type": "timestamp"},
@@ -124,68 +107,9 @@ def snowplow_run_updates(
 ) -> Iterator[RunUpdate | Gap]:
     """Lists the windows since the last load, then re-fetches runs that were in progress."""
     tracker = RunTracker(dlt.current.resource_state())
-    now = utc_now()
-    plan = plan_windows(
-        listed_through=tracker.listed_through, now=now, window_length=window_length, overlap=overlap
+    yield from run_updates(
+        client, tracker, window_length=window_length, overlap=overlap, runs_cap=runs_cap
     )
-    if plan.gap:
-        yield plan.gap
-    listed: set[str] = set()
-    for window in plan.windows:
-        yield from _list_window(client, tracker, window, runs_cap, listed)
-
-    for run_id, started in tracker.open_runs().items():
-        if run_id not in listed:
-            yield from _refresh_open_run(client, tracker, run_id, started)
-
-    expired = tracker.commit(
-        listed_through=now, keep_after=now - overlap, floor=retention_floor(now)
-    )
-    for run_id in expired:
-        logger.warning(
-            f"{VENDOR}: run {run_id} still in progress after 7 days; no longer refreshed"
-        )
-
-
-def _list_window(
-    client: SnowplowClient, tracker: RunTracker, window: Window, runs_cap: int, listed: set[str]
-) -> Iterator[RunUpdate | Gap]:
-    current = clamp_to_floor(window, retention_floor(utc_now()))
-    if current != window:
-        gap_end = current.start if current else window.end
-        yield Gap(window.start, gap_end, "the load outlived the API's retention margin")
-    if current is None:
-        return
-    trimmed: list[Window] = []
-    endpoint = client.endpoint(RUNS_PATH)
-    for runs in list_untrimmed(current, client.list_runs, runs_cap, trimmed.append):
-        for run in runs:
-            run_id = run_id_of(run, endpoint)
-            if run_id not in listed:
-                listed.add(run_id)
-                yield tracker.observe(run, run_id, endpoint)
-    for window_part in trimmed:
-        reason = f"{runs_cap} or more runs in under two minutes; the API trimmed the earliest"
-        yield Gap(window_part.start, window_part.end, reason)
-    logger.info(f"{VENDOR}: listed runs {window.start} .. {window.end}; {len(listed)} runs so far")
-
-
-def _refresh_open_run(
-    client: SnowplowClient, tracker: RunTracker, run_id: str, started: pendulum.DateTime | None
-) -> Iterator[RunUpdate | Gap]:
-    """Fetch a run that was in progress at the last load and that no window listed this time."""
-    endpoint = client.endpoint(RUN_PATH, run_id=run_id)
-    try:
-        run = client.get_run(run_id)
-    except VendorAPIError as exc:
-        if exc.status != 404:
-            raise
-        tracker.forget(run_id)
-        moment = started or utc_now()
-        reason = f"run {run_id} was in progress at the last load and is gone from the API"
-        yield Gap(moment, moment, reason)
-        return
-    yield tracker.observe(run, run_id, endpoint, steps=steps_of_run(run, endpoint))
 
 
 @dlt.transformer(primary_key="run_id", write_disposition="merge", columns=_TIMING_COLUMNS)
@@ -211,7 +135,7 @@ def snowplow_job_steps(update: RunUpdate | Gap, client: SnowplowClient) -> list[
         return []
     steps = update.steps
     if steps is None:
-        steps = _unless_missing(client.get_steps, update.run_id) or []
+        steps = none_if_missing(client.get_steps, update.run_id) or []
     endpoint = client.endpoint(STEPS_PATH, run_id=update.run_id)
     return [step_row(update.run_id, step, endpoint) for step in steps]
 
@@ -224,22 +148,7 @@ def snowplow_step_logs(
     rows = []
     for step in steps:
         if is_failed(step) or (mode == "all" and step["started_at"] is not None):
-            detail = _unless_missing(client.get_step, step["run_id"], step["step_name"])
+            detail = none_if_missing(client.get_step, step["run_id"], step["step_name"])
             if detail is not None:
                 rows.append(log_row(step["run_id"], step["step_name"], detail, max_bytes))
     return rows
-
-
-def _unless_missing(fetch: Callable[..., T], *ids: str) -> T | None:
-    """`fetch(*ids)`, or None with a warning when the API answers 404.
-
-    A queued run may have no steps yet, and a step's detail may lag its listing: one such
-    answer should not fail the whole load. Runs in progress are fetched again next time.
-    """
-    try:
-        return fetch(*ids)
-    except VendorAPIError as exc:
-        if exc.status != 404:
-            raise
-        logger.warning(f"{exc}; skipped")
-        return None

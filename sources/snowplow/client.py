@@ -6,10 +6,13 @@ is listed under "Assumptions" in this folder's README.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import quote
 
-from sources.shared.errors import SourceConfigError, VendorPayloadError
+from dlt.common import logger
+
+from sources.shared.errors import SourceConfigError, VendorAPIError, VendorPayloadError
 from sources.shared.http import VendorClient
 from sources.shared.redaction import register_secret
 from sources.shared.timeutil import iso_z, utc_now
@@ -24,6 +27,7 @@ from sources.snowplow.settings import (
 from sources.snowplow.windows import Window, check_window
 
 Record = dict[str, Any]
+T = TypeVar("T")
 
 # Keys under which an object may wrap the array the documentation implies.
 _RUN_LIST_KEYS = ("runs", "jobRuns", "items", "data", "results")
@@ -84,6 +88,21 @@ class SnowplowClient:
         parts = {"run_id": run_id, "step_name": step_name}
         payload = self._http.get_json(self._path(STEP_PATH, **parts))
         return _record(payload, _STEP_OBJECT_KEYS, self.endpoint(STEP_PATH, **parts), "step")
+
+
+def none_if_missing(fetch: Callable[..., T], *ids: str) -> T | None:
+    """`fetch(*ids)`, or None with a warning when the API answers 404.
+
+    A queued run may have no steps yet, and a step's detail may lag its listing: one such
+    answer should not fail the whole load. Runs in progress are fetched again next time.
+    """
+    try:
+        return fetch(*ids)
+    except VendorAPIError as exc:
+        if exc.status != 404:
+            raise
+        logger.warning(f"{exc}; skipped")
+        return None
 
 
 def steps_of_run(run: Record, endpoint: str) -> list[Record]:
