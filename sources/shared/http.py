@@ -14,7 +14,7 @@ carries credentials that must not be sent to another host.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from dlt.sources.helpers.rest_client.client import RESTClient
@@ -110,3 +110,10 @@ def raise_for_vendor_status(vendor: str, endpoint: str, response: requests.Respo
             retryable=True,
         )
     raise VendorAPIError(vendor, endpoint, "request refused", status=status, body=body)
+
+
+def path_segment(value: str) -> str:
+    """`value` as one URL path segment: every reserved character encoded, `.` and `..` too,
+    which `quote` leaves alone and URL resolution would otherwise turn into a parent path."""
+    encoded = quote(value, safe="")
+    return encoded.replace(".", "%2E") if set(encoded) == {"."} else encoded

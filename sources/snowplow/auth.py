@@ -10,7 +10,8 @@ from requests import PreparedRequest
 from requests.auth import AuthBase
 
 from sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
-from sources.shared.http import VendorClient
+from sources.shared.http import VendorClient, path_segment
+from sources.shared.redaction import register_secret
 from sources.shared.token_auth import TokenExchangeAuth
 from sources.snowplow.settings import DEFAULT_BASE_URL, TOKEN_PATH_V2, TOKEN_PATH_V3, VENDOR
 
@@ -45,8 +46,10 @@ class SnowplowTokenAuth(TokenExchangeAuth):
         return "v3" if self.api_key_id else "v2"
 
     def mint_token(self) -> str:
+        register_secret(self.api_key)
+        register_secret(self.api_key_id)
         path = (TOKEN_PATH_V3 if self.api_key_id else TOKEN_PATH_V2).format(
-            organization_id=self.organization_id
+            organization_id=path_segment(self.organization_id)
         )
         client = VendorClient(
             VENDOR, self.base_url, auth=_KeyHeaders(self.api_key, self.api_key_id)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from dlt.common import logger
 
 from sources.shared.errors import SourceConfigError, VendorAPIError, VendorPayloadError
-from sources.shared.http import VendorClient
+from sources.shared.http import VendorClient, path_segment
 from sources.shared.redaction import register_secret
 from sources.shared.timeutil import iso_z, utc_now
 from sources.snowplow.auth import SnowplowTokenAuth
@@ -34,6 +33,8 @@ _RUN_LIST_KEYS = ("runs", "jobRuns", "items", "data", "results")
 _STEP_LIST_KEYS = ("steps", "items", "data", "results")
 _RUN_OBJECT_KEYS = ("run", "jobRun", "data")
 _STEP_OBJECT_KEYS = ("step", "data")
+# Fields that show an object is the run or step itself rather than a wrapper around it.
+_IDENTITY_KEYS = {"run": ("runId", "id"), "step": ("name", "stepName")}
 
 
 class SnowplowClient:
@@ -49,15 +50,15 @@ class SnowplowClient:
         self.organization_id = organization_id.strip()
         self.auth = SnowplowTokenAuth(
             base_url=base_url,
-            organization_id=quote(self.organization_id, safe=""),
+            organization_id=self.organization_id,
             api_key=api_key,
             api_key_id=api_key_id or None,
         )
         self._http = VendorClient(VENDOR, base_url, auth=self.auth)
 
     def _path(self, template: str, **parts: str) -> str:
-        encoded = {name: quote(value, safe="") for name, value in parts.items()}
-        return template.format(organization_id=quote(self.organization_id, safe=""), **encoded)
+        encoded = {name: path_segment(value) for name, value in parts.items()}
+        return template.format(organization_id=path_segment(self.organization_id), **encoded)
 
     def endpoint(self, template: str, **parts: str) -> str:
         """How errors name an endpoint: `GET /api/msc/v1/organizations/<org>/jobs/v1/runs`."""
@@ -129,10 +130,12 @@ def _records(payload: Any, keys: tuple[str, ...], endpoint: str, what: str) -> l
 
 
 def _record(payload: Any, keys: tuple[str, ...], endpoint: str, what: str) -> Record:
-    """A JSON object, or an object wrapping it under a known key."""
+    """A JSON object, or an object wrapping it under a known key (next to metadata, say)."""
     if isinstance(payload, dict):
+        if any(key in payload for key in _IDENTITY_KEYS[what]):
+            return payload
         wrapped = [payload[key] for key in keys if isinstance(payload.get(key), dict)]
-        return wrapped[0] if wrapped and len(payload) == 1 else payload
+        return wrapped[0] if wrapped else payload
     raise VendorPayloadError(
         VENDOR, endpoint, f"expected a JSON object for the {what}", _preview(payload)
     )

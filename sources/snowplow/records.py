@@ -87,15 +87,16 @@ def log_row(run_id: str, step_name: str, detail: Record, max_bytes: int) -> Reco
         tail, truncated = keep_tail(text, max_bytes)
         row[stream] = tail
         row[f"{stream}_truncated"] = truncated
-        row[f"{stream}_bytes"] = len(text.encode("utf-8"))
+        row[f"{stream}_bytes"] = len(text.encode("utf-8", errors="replace"))
     return row
 
 
 def keep_tail(text: str, max_bytes: int) -> tuple[str, bool]:
     """The last `max_bytes` bytes of `text` (UTF-8), never splitting a character."""
-    encoded = text.encode("utf-8")
+    # A log cut inside a character can carry a lone surrogate, which no database accepts.
+    encoded = text.encode("utf-8", errors="replace")
     if len(encoded) <= max_bytes:
-        return text, False
+        return encoded.decode("utf-8"), False
     return encoded[len(encoded) - max_bytes :].decode("utf-8", errors="ignore"), True
 
 
@@ -123,7 +124,8 @@ def _moment(item: Record, keys: tuple[str, ...], endpoint: str) -> pendulum.Date
 
 
 def _first(item: Record, keys: tuple[str, ...]) -> Any:
-    return next((item[key] for key in keys if item.get(key) is not None), None)
+    """The first of `keys` with a value; None and "" count as absent."""
+    return next((item[key] for key in keys if item.get(key) not in (None, "")), None)
 
 
 def _without_keys_named(row: Record, names: tuple[str, ...]) -> Record:
