@@ -20,6 +20,7 @@ from sources.snowplow.windows import (
     list_untrimmed,
     plan_windows,
     retention_floor,
+    whole_seconds,
 )
 
 
@@ -33,7 +34,7 @@ def run_updates(
 ) -> Iterator[RunUpdate | Gap]:
     """Every run listed since the last load and every run that was in progress, once each,
     with the gaps found on the way. Updates the tracker's state only when all went well."""
-    now = utc_now()
+    now = whole_seconds(utc_now())  # the last window ends here, to the second: so does the cursor
     plan = plan_windows(
         listed_through=tracker.listed_through, now=now, window_length=window_length, overlap=overlap
     )

@@ -10,6 +10,7 @@ import time_machine
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
 
+from pipelines.pipeline import summarize
 from sources.snowplow.sandbox import DEFAULT_JOBS, SnowplowSandbox
 from tests.snowplow.helpers import (
     first_listed,
@@ -140,6 +141,23 @@ def test_load_with_nothing_new_fetches_steps_only_of_runs_in_progress(
     }
     assert fetched == in_progress
     assert not [r for r in snowplow_sandbox.requests[before:] if "/steps/" in r.path]
+
+
+def test_second_load_with_nothing_new_fetches_no_steps(
+    clock: time_machine.Coordinates, make_pipeline: Callable[..., Pipeline]
+) -> None:
+    # The six-hourly job (runs at :45) is idle at FIXED_NOW: every run is terminal. A day of
+    # overlap makes the second load list four of them again; none needs its steps again.
+    with SnowplowSandbox(jobs=DEFAULT_JOBS[2:3]) as sandbox:
+        pipeline = make_pipeline()
+        load_snowplow(pipeline, sandbox, overlap_minutes=24 * 60)
+        assert all(state != "RUNNING" for _, state in stored_runs(pipeline))
+        before = len(sandbox.requests)
+        load_snowplow(pipeline, sandbox, overlap_minutes=24 * 60)
+        paths = [r.path for r in sandbox.requests[before:]]
+        assert [path for path in paths if path.endswith("/jobs/v1/runs")], "it lists the window"
+        assert not [path for path in paths if "/runs/" in path], "and fetches nothing else"
+        assert summarize("snowplow", pipeline).run_changes == {"unchanged_runs": 4}
 
 
 def test_rerun_of_a_load_leaves_the_same_rows(
