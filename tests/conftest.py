@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import time_machine
 from dlt.common.destination.reference import TDestinationReferenceArg
 from dlt.pipeline.pipeline import Pipeline
 
+from sources.shared import redaction
 from sources.snowplow.sandbox import SnowplowSandbox
 from tests.postgres_server import throwaway_postgres
 
@@ -30,6 +32,22 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
     # Retries stay on, but their backoff is short so fault tests run fast.
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.01")
+
+
+@pytest.fixture(autouse=True)
+def isolated_secrets(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """A fresh redaction registry per test, so one test's secrets cannot hide another's leak."""
+    secrets: set[str] = set()
+    monkeypatch.setattr(redaction, "_secrets", secrets)
+    return secrets
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Each wait between retry attempts (tenacity calls `time.sleep`), recorded, not slept."""
+    recorded: list[float] = []
+    monkeypatch.setattr(time, "sleep", recorded.append)
+    return recorded
 
 
 @pytest.fixture

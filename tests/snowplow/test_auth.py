@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 import requests_mock as rm
 
-from sources.shared import redaction
 from sources.shared.errors import SourceError, VendorAPIError, VendorAuthError, VendorPayloadError
 from sources.snowplow.auth import SnowplowTokenAuth
 from sources.snowplow.client import SnowplowClient
@@ -27,26 +25,10 @@ FLOWS = ["v2", "v3"]
 
 
 @pytest.fixture(autouse=True)
-def isolated_secrets(monkeypatch: pytest.MonkeyPatch) -> set[str]:
-    """A fresh redaction registry, so no other test's registration can hide a leak here."""
-    secrets: set[str] = set()
-    monkeypatch.setattr(redaction, "_secrets", secrets)
-    return secrets
-
-
-@pytest.fixture(autouse=True)
 def max_attempts(monkeypatch: pytest.MonkeyPatch) -> int:
     """dlt reads its retry settings when a client is built, so this runs before every client."""
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", str(MAX_ATTEMPTS))
     return MAX_ATTEMPTS
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every wait between attempts, recorded instead of slept."""
-    recorded: list[float] = []
-    monkeypatch.setattr(time, "sleep", recorded.append)
-    return recorded
 
 
 def make_client(flow: str = "v2") -> SnowplowClient:
