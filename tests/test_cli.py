@@ -141,3 +141,20 @@ def test_demo_loads_the_sandbox_into_jobpulse_duckdb(
             "select count(distinct job_name) from jobpulse_raw.snowplow_job_runs"
         ).fetchone()
     assert jobs == (4,)
+
+
+@pytest.mark.usefixtures("snowplow_env")
+def test_load_into_postgres_by_destination_name(
+    monkeypatch: pytest.MonkeyPatch, postgres_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres_dsn)
+    dataset = "cli_postgres_raw"
+    assert main(["load", "--source", "snowplow", "--destination", "postgres",
+                 "--dataset", dataset, "--quiet"]) == 0  # fmt: skip
+    assert "snowplow: loaded" in capsys.readouterr().out
+    import psycopg2
+
+    with psycopg2.connect(postgres_dsn) as connection, connection.cursor() as cursor:
+        cursor.execute(f"select count(*) from {dataset}.snowplow_job_runs")
+        (runs,) = cursor.fetchone()
+    assert runs > 0

@@ -44,7 +44,7 @@ class VendorClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
-        """GET `path` (relative to the base URL) and return its JSON body.
+        """GET `path` (relative to the base URL) and return its JSON body (None if empty).
 
         Raises `VendorAuthError` for 401/403, `VendorAPIError` for any other error status or when
         the vendor cannot be reached after the configured retries, and `VendorPayloadError` when
@@ -61,6 +61,8 @@ class VendorClient:
                 retryable=True,
             ) from exc
         raise_for_vendor_status(self.vendor, endpoint, response)
+        if not response.content.strip():
+            return None  # 204, or a 200 with nothing to say: callers decide what empty means
         try:
             return response.json()
         except ValueError:

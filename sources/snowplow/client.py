@@ -112,8 +112,9 @@ def steps_of_run(run: Record, endpoint: str) -> list[Record]:
 
 
 def _records(payload: Any, keys: tuple[str, ...], endpoint: str, what: str) -> list[Record]:
-    """A bare JSON array of objects, or an object wrapping it: under a known key, or alone."""
-    items = payload
+    """A bare JSON array of objects, or an object wrapping it: under a known key, or alone.
+    An empty body (or JSON null) means an empty list."""
+    items = [] if payload is None else payload
     if isinstance(payload, dict):
         found = [payload[key] for key in keys if isinstance(payload.get(key), list)]
         lists = [value for value in payload.values() if isinstance(value, list)]

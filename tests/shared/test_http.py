@@ -199,7 +199,16 @@ def test_an_unreachable_vendor_error_names_the_same_endpoint_as_a_status_error(
     assert raised.value.endpoint == "GET /v1/jobs/runs"
 
 
-@pytest.mark.parametrize("body", ["<html>maintenance</html>", "", "{not json"])
+@pytest.mark.parametrize(("status", "body"), [(200, ""), (200, " \n"), (204, "")])
+def test_an_empty_2xx_body_is_none(
+    client: VendorClient, requests_mock: rm.Mocker, status: int, body: str
+) -> None:
+    requests_mock.get(URL, status_code=status, text=body)
+
+    assert client.get_json(PATH) is None
+
+
+@pytest.mark.parametrize("body", ["<html>maintenance</html>", "{not json"])
 def test_a_2xx_body_that_is_not_json_raises_a_payload_error(
     client: VendorClient, requests_mock: rm.Mocker, body: str
 ) -> None:

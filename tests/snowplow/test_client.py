@@ -151,11 +151,19 @@ def test_list_runs_accepts_a_bare_array_or_an_object_wrapping_it(
     assert client.list_runs(recent_window()) == RUNS
 
 
-@pytest.mark.parametrize("payload", [[], {"runs": []}], ids=["bare", "wrapped"])
+@pytest.mark.parametrize("payload", [[], {"runs": []}, None], ids=["bare", "wrapped", "null"])
 def test_an_empty_listing_is_an_empty_list(
     client: SnowplowClient, requests_mock: rm.Mocker, payload: object
 ) -> None:
     requests_mock.get(RUNS_URL, json=payload)
+
+    assert client.list_runs(recent_window()) == []
+
+
+def test_an_empty_body_is_an_empty_listing(
+    client: SnowplowClient, requests_mock: rm.Mocker
+) -> None:
+    requests_mock.get(RUNS_URL, status_code=204, text="")
 
     assert client.list_runs(recent_window()) == []
 
@@ -169,7 +177,6 @@ NOT_A_LIST_OF_OBJECTS = pytest.mark.parametrize(
         {"a": [{"x": 1}], "b": [{"y": 2}]},
         "runs",
         42,
-        None,
         [1, 2],
         ["run-1"],
         [{"runId": "run-1"}, None],
@@ -183,7 +190,6 @@ NOT_A_LIST_OF_OBJECTS = pytest.mark.parametrize(
         "two-unknown-lists",
         "string",
         "number",
-        "null",
         "numbers",
         "strings",
         "object-and-null",
