@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from pipelines.demo import run_demo
 from pipelines.pipeline import (
     DEFAULT_DATASET,
     build_pipeline,
@@ -65,13 +66,18 @@ def _parser() -> argparse.ArgumentParser:
         help=f"dataset/schema name (default: {DEFAULT_DATASET})",
     )
     load_cmd.add_argument(
-        "--workers", type=int, help="parallel requests for steps and logs (default: dlt's, 5)"
+        "--workers",
+        type=_positive_int,
+        help="parallel requests for steps and logs (default: [extract] workers, 8 in .dlt/)",
     )
     load_cmd.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     load_cmd.set_defaults(command=_load)
 
     check_cmd = commands.add_parser("check", help="prove the credentials with the cheapest calls")
-    check_cmd.add_argument("--source", action="append", required=True, choices=source_choices)
+    check_cmd.add_argument(
+        "--source", action="append", required=True, choices=source_choices,
+        help="vendor to check; repeat for several, or 'all'",
+    )  # fmt: skip
     check_cmd.set_defaults(command=_check)
 
     sandbox_cmd = commands.add_parser("sandbox", help="serve the vendor emulators on 127.0.0.1")
@@ -87,15 +93,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _selected(names: Sequence[str]) -> list[str]:
     return list(SOURCES) if ALL in names else list(dict.fromkeys(names))
 
 
 def _load(args: argparse.Namespace) -> int:
     if args.workers is not None:
-        if args.workers < 1:
-            print("jobpulse: --workers must be at least 1", file=sys.stderr)
-            return 2
         os.environ["EXTRACT__WORKERS"] = str(args.workers)
     summaries = []
     for name in _selected(args.source):
@@ -133,8 +143,6 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from pipelines.demo import run_demo
-
     return run_demo()
 
 

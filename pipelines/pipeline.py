@@ -6,7 +6,6 @@ never blocks or corrupts another's data, and each can be scheduled on its own.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,16 +30,14 @@ PIPELINE_PREFIX = "jobpulse_"
 
 def destination_for(name: str) -> TDestinationReferenceArg:
     """A dlt destination by name; DuckDB writes ./jobpulse.duckdb unless settings name a file."""
-    if name == "duckdb" and not _configured("DESTINATION__DUCKDB__CREDENTIALS"):
+    if name == "duckdb" and not _configured("destination.duckdb.credentials"):
         return dlt.destinations.duckdb(str(Path(DEFAULT_DUCKDB_FILE).resolve()))
     return name
 
 
-def _configured(env_key: str) -> bool:
-    """Whether a dlt setting is given in the environment or in `.dlt/*.toml`."""
-    if os.environ.get(env_key):
-        return True
-    return dlt.secrets.get(env_key.lower().replace("__", ".")) is not None
+def _configured(key: str) -> bool:
+    """Whether dlt finds a setting anywhere it looks: environment, config.toml, secrets.toml."""
+    return dlt.config.get(key) is not None or dlt.secrets.get(key) is not None
 
 
 def build_pipeline(
