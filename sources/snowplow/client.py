@@ -131,12 +131,16 @@ def _records(payload: Any, keys: tuple[str, ...], endpoint: str, what: str) -> l
 
 
 def _record(payload: Any, keys: tuple[str, ...], endpoint: str, what: str) -> Record:
-    """A JSON object, or an object wrapping it under a known key (next to metadata, say)."""
+    """A JSON object, or an object wrapping it under a known key; fields beside the wrapped
+    object (say `stdout` next to `step`) are kept, the wrapped object's own fields win."""
     if isinstance(payload, dict):
         if any(key in payload for key in _IDENTITY_KEYS[what]):
             return payload
-        wrapped = [payload[key] for key in keys if isinstance(payload.get(key), dict)]
-        return wrapped[0] if wrapped else payload
+        for key in keys:
+            if isinstance(payload.get(key), dict):
+                beside = {name: value for name, value in payload.items() if name != key}
+                return {**beside, **payload[key]}
+        return payload
     raise VendorPayloadError(
         VENDOR, endpoint, f"expected a JSON object for the {what}", _preview(payload)
     )
