@@ -51,14 +51,14 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Coordinates]:
+def clock() -> Iterator[time_machine.Traveller]:
     """The wall clock at FIXED_NOW, ticking; `clock.shift(seconds)` moves sandbox and jobpulse."""
     with time_machine.travel(FIXED_NOW, tick=True) as traveller:
         yield traveller
 
 
 @pytest.fixture
-def snowplow_sandbox(clock: time_machine.Coordinates) -> Iterator[SnowplowSandbox]:
+def snowplow_sandbox(clock: time_machine.Traveller) -> Iterator[SnowplowSandbox]:
     with SnowplowSandbox() as sandbox:
         yield sandbox
 

@@ -47,9 +47,9 @@ def test_load_writes_jobpulse_duckdb_and_prints_a_summary(
     for table in ("snowplow_job_runs", "snowplow_job_steps", "snowplow_step_logs"):
         assert table in out
     with duckdb.connect(str(tmp_path / "jobpulse.duckdb"), read_only=True) as connection:
-        (runs,) = connection.execute(
-            "select count(*) from jobpulse_raw.snowplow_job_runs"
-        ).fetchone()
+        row = connection.execute("select count(*) from jobpulse_raw.snowplow_job_runs").fetchone()
+        assert row is not None
+        (runs,) = row
     assert f"snowplow_job_runs {runs:>8} rows" in " ".join(out.split()) or str(runs) in out
 
 
@@ -57,9 +57,9 @@ def test_load_writes_jobpulse_duckdb_and_prints_a_summary(
 def test_load_into_a_named_dataset(tmp_path: Path) -> None:
     assert main(["load", "--source", "all", "--dataset", "vendor_history", "--quiet"]) == 0
     with duckdb.connect(str(tmp_path / "jobpulse.duckdb"), read_only=True) as connection:
-        (runs,) = connection.execute(
-            "select count(*) from vendor_history.snowplow_job_runs"
-        ).fetchone()
+        row = connection.execute("select count(*) from vendor_history.snowplow_job_runs").fetchone()
+        assert row is not None
+        (runs,) = row
     assert runs > 0
 
 

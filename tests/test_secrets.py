@@ -17,7 +17,7 @@ import time_machine
 from dlt.pipeline.pipeline import Pipeline
 
 from pipelines.cli import main
-from sources.snowplow.sandbox import SnowplowSandbox
+from sources.snowplow.sandbox import DEFAULT_JOBS, JobSpec, SnowplowSandbox
 from tests.snowplow.helpers import load_snowplow, query
 
 SENTINEL_KEY = "SENTINEL-api-key-7c1e"
@@ -27,7 +27,7 @@ SENTINELS = (SENTINEL_KEY, SENTINEL_KEY_ID, SENTINEL_TOKEN)
 
 
 @pytest.fixture
-def sandbox(clock: time_machine.Coordinates) -> Iterator[SnowplowSandbox]:
+def sandbox(clock: time_machine.Traveller) -> Iterator[SnowplowSandbox]:
     counter = itertools.count(1)
     with SnowplowSandbox(
         api_key=SENTINEL_KEY,
@@ -38,9 +38,7 @@ def sandbox(clock: time_machine.Coordinates) -> Iterator[SnowplowSandbox]:
         yield started
 
 
-def _two_jobs():  # type: ignore[no-untyped-def]
-    from sources.snowplow.sandbox import DEFAULT_JOBS
-
+def _two_jobs() -> tuple[JobSpec, ...]:
     return DEFAULT_JOBS[1:3]  # the flaky and the failing job: failed steps, so logs too
 
 

@@ -39,7 +39,9 @@ def runs_with_gaps(gaps: list[tuple[str, pendulum.DateTime, pendulum.DateTime]])
 
 def rows(pipeline: dlt.Pipeline, sql: str) -> list[tuple[Any, ...]]:
     with pipeline.sql_client() as client:
-        return [tuple(row) for row in client.execute_sql(sql)]
+        result = client.execute_sql(sql)
+        assert result is not None
+        return [tuple(row) for row in result]
 
 
 def test_load_gap_returns_a_row_for_the_load_gaps_table(monkeypatch: pytest.MonkeyPatch) -> None:

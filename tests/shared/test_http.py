@@ -9,6 +9,7 @@ import requests_mock as rm
 from sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
 from sources.shared.http import VendorClient
 from sources.shared.redaction import register_secret
+from tests.shared.conftest import RetrySettings
 
 BASE_URL = "https://api.example.com/v1"
 PATH = "jobs/runs"
@@ -17,7 +18,7 @@ VENDOR = "Acme"
 
 
 @pytest.fixture
-def client(retry_config) -> VendorClient:
+def client(retry_config: RetrySettings) -> VendorClient:
     # retry_config first: dlt reads the retry settings when the session is created.
     return VendorClient(VENDOR, BASE_URL + "/")
 
@@ -39,7 +40,7 @@ def test_429_with_retry_after_waits_that_long_then_returns_the_body(
 
 
 def test_retry_after_longer_than_the_max_retry_delay_is_capped(
-    client: VendorClient, requests_mock: rm.Mocker, waits: list[float], retry_config
+    client: VendorClient, requests_mock: rm.Mocker, waits: list[float], retry_config: RetrySettings
 ) -> None:
     requests_mock.get(
         URL,
@@ -56,7 +57,11 @@ def test_retry_after_longer_than_the_max_retry_delay_is_capped(
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_5xx_then_200_succeeds_after_one_backoff_wait(
-    client: VendorClient, requests_mock: rm.Mocker, waits: list[float], status: int, retry_config
+    client: VendorClient,
+    requests_mock: rm.Mocker,
+    waits: list[float],
+    status: int,
+    retry_config: RetrySettings,
 ) -> None:
     requests_mock.get(URL, [{"status_code": status}, {"status_code": 200, "json": {"ok": True}}])
 
@@ -66,7 +71,7 @@ def test_5xx_then_200_succeeds_after_one_backoff_wait(
 
 
 def test_retry_after_zero_falls_back_to_a_growing_positive_backoff(
-    client: VendorClient, requests_mock: rm.Mocker, waits: list[float], retry_config
+    client: VendorClient, requests_mock: rm.Mocker, waits: list[float], retry_config: RetrySettings
 ) -> None:
     requests_mock.get(URL, status_code=429, headers={"Retry-After": "0"})
 
@@ -81,7 +86,11 @@ def test_retry_after_zero_falls_back_to_a_growing_positive_backoff(
 
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_exhausted_attempts_raise_a_retryable_error_naming_vendor_status_and_endpoint(
-    client: VendorClient, requests_mock: rm.Mocker, waits: list[float], status: int, retry_config
+    client: VendorClient,
+    requests_mock: rm.Mocker,
+    waits: list[float],
+    status: int,
+    retry_config: RetrySettings,
 ) -> None:
     requests_mock.get(URL, status_code=status, text="busy")
 
@@ -172,7 +181,7 @@ def test_an_unreachable_vendor_raises_a_retryable_error_after_the_retries(
     requests_mock: rm.Mocker,
     waits: list[float],
     exc: type[Exception],
-    retry_config,
+    retry_config: RetrySettings,
 ) -> None:
     requests_mock.get(URL, exc=exc)
 
@@ -261,5 +270,6 @@ def test_get_json_sends_params_and_headers_and_returns_the_decoded_body(
 
     assert body == [{"id": 1}, {"id": 2}]
     sent = requests_mock.last_request
+    assert sent is not None
     assert sent.qs == {"since": ["2024-01-01"]}
     assert sent.headers["X-Org"] == "o1"

@@ -17,6 +17,7 @@ from dlt.common.configuration import configspec
 from sources.shared.errors import VendorAPIError, VendorAuthError
 from sources.shared.http import VendorClient
 from sources.shared.token_auth import TokenExchangeAuth
+from tests.shared.conftest import RetrySettings
 
 BASE_URL = "https://api.example.com"
 URL = f"{BASE_URL}/runs"
@@ -53,7 +54,7 @@ def auth() -> CountingAuth:
 
 
 @pytest.fixture
-def client(auth: CountingAuth, retry_config) -> VendorClient:
+def client(auth: CountingAuth, retry_config: RetrySettings) -> VendorClient:
     return VendorClient("Acme", BASE_URL, auth=auth)
 
 
@@ -147,7 +148,7 @@ def test_statuses_other_than_401_do_not_re_mint(
 
 
 def test_concurrent_first_requests_from_many_threads_mint_once(
-    requests_mock: rm.Mocker, retry_config
+    requests_mock: rm.Mocker, retry_config: RetrySettings
 ) -> None:
     threads = 8
     auth = CountingAuth(mint_seconds=0.05)
@@ -168,7 +169,7 @@ def test_concurrent_first_requests_from_many_threads_mint_once(
 
 
 def test_threads_rejected_with_the_same_token_share_one_re_mint(
-    requests_mock: rm.Mocker, retry_config
+    requests_mock: rm.Mocker, retry_config: RetrySettings
 ) -> None:
     threads = 8
     auth = CountingAuth()

@@ -46,7 +46,7 @@ def truth_runs(sandbox: SnowplowSandbox, since: pendulum.DateTime) -> set[tuple[
 
 
 def stored_runs(pipeline: Pipeline) -> set[tuple[str, str]]:
-    return set(query(pipeline, "select run_id, state from snowplow_job_runs"))  # type: ignore[arg-type]
+    return set(query(pipeline, "select run_id, state from snowplow_job_runs"))
 
 
 def truth_steps(sandbox: SnowplowSandbox, run_ids: set[str]) -> set[tuple[str, str, str]]:
@@ -58,4 +58,4 @@ def truth_steps(sandbox: SnowplowSandbox, run_ids: set[str]) -> set[tuple[str, s
 
 
 def stored_steps(pipeline: Pipeline) -> set[tuple[str, str, str]]:
-    return set(query(pipeline, "select run_id, step_name, state from snowplow_job_steps"))  # type: ignore[arg-type]
+    return set(query(pipeline, "select run_id, step_name, state from snowplow_job_steps"))

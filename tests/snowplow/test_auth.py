@@ -44,6 +44,13 @@ def requests_to(m: rm.Mocker, url: str) -> list[rm.request._RequestObjectProxy]:
     return [r for r in m.request_history if r.url.split("?")[0] == url]
 
 
+def origin_of(url: str) -> str:
+    """`https://host` of `url`; a URL that is not https fails the test."""
+    origin = re.match(r"https://[^/]+", url)
+    assert origin is not None, url
+    return origin[0]
+
+
 # --- the two flows ----------------------------------------------------------------------------
 
 
@@ -363,6 +370,4 @@ def test_requests_go_to_the_configured_base_url_only(requests_mock: rm.Mocker) -
 
     make_client().get_run("run-1")
 
-    assert {re.match(r"https://[^/]+", r.url)[0] for r in requests_mock.request_history} == {
-        BASE_URL
-    }
+    assert {origin_of(r.url) for r in requests_mock.request_history} == {BASE_URL}

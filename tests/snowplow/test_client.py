@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pendulum
@@ -50,13 +52,26 @@ def recent_window(hours: int = 2) -> Window:
     return Window(end - pendulum.duration(hours=hours), end)
 
 
+def last_request(matcher: rm.adapter._Matcher) -> rm.request._RequestObjectProxy:
+    """The last request `matcher` answered (the stubs type it Optional: none is a failure)."""
+    request = matcher.last_request
+    assert request is not None, "the matcher answered no request"
+    return request
+
+
+def url_of(request: rm.request._RequestObjectProxy) -> str:
+    # requests_mock's stub leaves `url` undeclared (reached through `__getattr__`, so Any).
+    url: str = request.url
+    return url
+
+
 def query_of(request: rm.request._RequestObjectProxy) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(request.url).query)
+    return parse_qs(urlsplit(url_of(request)).query)
 
 
 def raw_path(request: rm.request._RequestObjectProxy) -> str:
     """The path as sent, percent-encoding untouched (requests_mock's `.path` lower-cases it)."""
-    return urlsplit(request.url).path
+    return urlsplit(url_of(request)).path
 
 
 # --- list_runs --------------------------------------------------------------------------------
@@ -71,14 +86,17 @@ def test_list_runs_sends_from_and_to_as_whole_second_utc_timestamps(
 
     client.list_runs(Window(start, end))
 
-    query = query_of(listing.last_request)
+    query = query_of(last_request(listing))
     assert set(query) == {"from", "to"}
     (sent_from,), (sent_to,) = query["from"], query["to"]
     assert ISO_Z.match(sent_from), sent_from
     assert ISO_Z.match(sent_to), sent_to  # the same type as `from`: both timestamps
     assert sent_from == start.in_timezone("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
     assert sent_to == end.in_timezone("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert pendulum.parse(sent_to) - pendulum.parse(sent_from) == pendulum.duration(hours=3)
+    parsed_from, parsed_to = pendulum.parse(sent_from), pendulum.parse(sent_to)
+    assert isinstance(parsed_from, pendulum.DateTime), parsed_from
+    assert isinstance(parsed_to, pendulum.DateTime), parsed_to
+    assert parsed_to - parsed_from == pendulum.duration(hours=3)
 
 
 def test_list_runs_sends_the_bearer_token_to_the_documented_path(
@@ -88,8 +106,8 @@ def test_list_runs_sends_the_bearer_token_to_the_documented_path(
 
     assert client.list_runs(recent_window()) == RUNS
 
-    assert raw_path(listing.last_request) == f"/api/msc/v1/organizations/{ORG}/jobs/v1/runs"
-    assert listing.last_request.headers["Authorization"] == "Bearer token-1"
+    assert raw_path(last_request(listing)) == f"/api/msc/v1/organizations/{ORG}/jobs/v1/runs"
+    assert last_request(listing).headers["Authorization"] == "Bearer token-1"
 
 
 def _now() -> pendulum.DateTime:
@@ -110,7 +128,10 @@ def _now() -> pendulum.DateTime:
     ids=["longer-than-96h", "older-than-a-week", "empty", "inverted"],
 )
 def test_list_runs_refuses_a_window_the_api_would_reject_without_sending_a_request(
-    client: SnowplowClient, requests_mock: rm.Mocker, make_window, message: str
+    client: SnowplowClient,
+    requests_mock: rm.Mocker,
+    make_window: Callable[[], Window],
+    message: str,
 ) -> None:
     requests_mock.get(RUNS_URL, json=RUNS)
 
@@ -284,10 +305,10 @@ def test_get_step_url_encodes_the_step_name_into_one_path_segment(
 
     assert client.get_step("run-1", step_name) == STEP
 
-    assert raw_path(step.last_request) == (
+    assert raw_path(last_request(step)) == (
         f"/api/msc/v1/organizations/{ORG}/jobs/v1/runs/run-1/steps/{encoded}"
     )
-    assert urlsplit(step.last_request.url).query == ""
+    assert urlsplit(url_of(last_request(step))).query == ""
 
 
 @pytest.mark.parametrize("step_name", ["..", "."])
@@ -298,7 +319,7 @@ def test_a_step_named_with_dots_only_stays_one_path_segment(
 
     client.get_step("run-1", step_name)
 
-    parent, segment = raw_path(anything.last_request).rsplit("/", 1)
+    parent, segment = raw_path(last_request(anything)).rsplit("/", 1)
     assert parent == f"/api/msc/v1/organizations/{ORG}/jobs/v1/runs/run-1/steps"
     assert segment
 
@@ -308,7 +329,7 @@ def test_a_run_id_is_url_encoded_too(client: SnowplowClient, requests_mock: rm.M
 
     client.get_steps("run/1 a")
 
-    assert raw_path(steps.last_request) == (
+    assert raw_path(last_request(steps)) == (
         f"/api/msc/v1/organizations/{ORG}/jobs/v1/runs/run%2F1%20a/steps"
     )
 
@@ -329,7 +350,9 @@ def test_get_step_accepts_a_bare_object_or_one_wrapped_under_a_known_key(
     [(RUN, STEPS), ({"runId": "r", "steps": {"steps": STEPS}}, STEPS), ({"runId": "r"}, [])],
     ids=["embedded", "wrapped", "none"],
 )
-def test_steps_of_run_reads_the_steps_embedded_in_a_run(run: dict, expected: list) -> None:
+def test_steps_of_run_reads_the_steps_embedded_in_a_run(
+    run: dict[str, Any], expected: list[dict[str, Any]]
+) -> None:
     assert steps_of_run(run, "GET runs/r") == expected
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 import pendulum
 import pytest
@@ -33,7 +34,7 @@ def _steps_requested(sandbox: SnowplowSandbox, since: int) -> list[str]:
 @pytest.mark.parametrize("overlap_minutes", [0, 60])
 def test_load_advance_load_equals_sandbox_truth(
     snowplow_sandbox: SnowplowSandbox,
-    clock: time_machine.Coordinates,
+    clock: time_machine.Traveller,
     make_pipeline: Callable[..., Pipeline],
     overlap_minutes: int,
 ) -> None:
@@ -100,7 +101,7 @@ def _last_line(sandbox: SnowplowSandbox, run_id: str, step_name: str) -> str:
     ).json()["accessToken"]
     detail = requests.get(
         f"{sandbox.base_url}/api/msc/v1/organizations/{sandbox.organization_id}/jobs/v1/runs/"
-        f"{run_id}/steps/{requests.utils.quote(step_name, safe='')}",
+        f"{run_id}/steps/{quote(step_name, safe='')}",
         headers={"Authorization": f"Bearer {token}"},
         timeout=5,
     ).json()
@@ -109,7 +110,7 @@ def _last_line(sandbox: SnowplowSandbox, run_id: str, step_name: str) -> str:
 
 @pytest.mark.parametrize(("mode", "expect_logs"), [("none", False), ("all", True)])
 def test_step_logs_mode(
-    clock: time_machine.Coordinates,
+    clock: time_machine.Traveller,
     make_pipeline: Callable[..., Pipeline],
     mode: str,
     expect_logs: bool,
@@ -144,7 +145,7 @@ def test_load_with_nothing_new_fetches_steps_only_of_runs_in_progress(
 
 
 def test_second_load_with_nothing_new_fetches_no_steps(
-    clock: time_machine.Coordinates, make_pipeline: Callable[..., Pipeline]
+    clock: time_machine.Traveller, make_pipeline: Callable[..., Pipeline]
 ) -> None:
     # The six-hourly job (runs at :45) is idle at FIXED_NOW: every run is terminal. A day of
     # overlap makes the second load list four of them again; none needs its steps again.
@@ -178,7 +179,7 @@ def test_rerun_of_a_load_leaves_the_same_rows(
 
 def test_load_after_a_week_away_records_a_gap_and_loads_what_exists(
     snowplow_sandbox: SnowplowSandbox,
-    clock: time_machine.Coordinates,
+    clock: time_machine.Traveller,
     make_pipeline: Callable[..., Pipeline],
 ) -> None:
     pipeline = make_pipeline()
@@ -228,7 +229,7 @@ def test_expired_token_is_reminted_once(
 
 def test_failed_load_keeps_state_and_the_next_load_recovers_everything(
     snowplow_sandbox: SnowplowSandbox,
-    clock: time_machine.Coordinates,
+    clock: time_machine.Traveller,
     make_pipeline: Callable[..., Pipeline],
 ) -> None:
     pipeline = make_pipeline()
@@ -254,7 +255,7 @@ def test_failed_load_keeps_state_and_the_next_load_recovers_everything(
 
 
 def test_windows_reaching_the_cap_are_split_and_lose_no_run(
-    clock: time_machine.Coordinates, make_pipeline: Callable[..., Pipeline]
+    clock: time_machine.Traveller, make_pipeline: Callable[..., Pipeline]
 ) -> None:
     with SnowplowSandbox(runs_cap=40) as sandbox:
         pipeline = make_pipeline()
@@ -267,7 +268,7 @@ def test_windows_reaching_the_cap_are_split_and_lose_no_run(
 
 @pytest.mark.parametrize("wrap_lists", [False, True])
 def test_v2_token_flow_and_wrapped_lists_load_the_same(
-    clock: time_machine.Coordinates, make_pipeline: Callable[..., Pipeline], wrap_lists: bool
+    clock: time_machine.Traveller, make_pipeline: Callable[..., Pipeline], wrap_lists: bool
 ) -> None:
     with SnowplowSandbox(wrap_lists=wrap_lists) as sandbox:
         pipeline = make_pipeline()

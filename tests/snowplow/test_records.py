@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pendulum
 import pytest
@@ -88,7 +89,7 @@ def test_a_running_run_has_no_end_and_no_duration() -> None:
     ids=["runId-kept-as-sent", "id", "numeric-id"],
 )
 def test_run_row_adds_run_id_only_when_the_vendor_names_it_otherwise(
-    run: dict, expected_run_id: str | None
+    run: dict[str, Any], expected_run_id: str | None
 ) -> None:
     row = run_row(run, ENDPOINT)
 
@@ -97,7 +98,9 @@ def test_run_row_adds_run_id_only_when_the_vendor_names_it_otherwise(
 
 
 @pytest.mark.parametrize("run", [{}, {"runId": ""}, {"runId": None, "state": "RUNNING"}])
-def test_a_run_without_an_id_raises_a_payload_error_naming_the_endpoint(run: dict) -> None:
+def test_a_run_without_an_id_raises_a_payload_error_naming_the_endpoint(
+    run: dict[str, Any],
+) -> None:
     with pytest.raises(VendorPayloadError, match="runId") as raised:
         run_row(run, ENDPOINT)
 
@@ -137,7 +140,9 @@ def test_step_row_is_keyed_by_run_id_and_step_name_without_the_logs() -> None:
     [{"runId": "other-run"}, {"stepName": "other"}, {"run_id": "x", "step_name": "y"}],
     ids=["runId", "stepName", "snake-case"],
 )
-def test_step_row_key_columns_win_over_vendor_fields_of_the_same_name(extra: dict) -> None:
+def test_step_row_key_columns_win_over_vendor_fields_of_the_same_name(
+    extra: dict[str, Any],
+) -> None:
     row = step_row("run-1", {"name": "base", **extra}, STEP_ENDPOINT)
 
     assert row["run_id"] == "run-1"
@@ -186,7 +191,7 @@ def test_step_row_key_columns_win_over_vendor_fields_of_the_same_name(extra: dic
     ],
 )
 def test_step_duration_comes_from_the_iso_duration_else_from_end_minus_start(
-    timing: dict, expected: float | None
+    timing: dict[str, Any], expected: float | None
 ) -> None:
     row = step_row("run-1", {"name": "base", **timing}, STEP_ENDPOINT)
 
@@ -196,7 +201,9 @@ def test_step_duration_comes_from_the_iso_duration_else_from_end_minus_start(
 @pytest.mark.parametrize(
     "step", [{}, {"name": ""}, {"state": "FAILED"}], ids=["empty", "blank", "no-name"]
 )
-def test_a_step_without_a_name_raises_a_payload_error_naming_the_endpoint(step: dict) -> None:
+def test_a_step_without_a_name_raises_a_payload_error_naming_the_endpoint(
+    step: dict[str, Any],
+) -> None:
     with pytest.raises(VendorPayloadError, match="name") as raised:
         step_row("run-1", step, STEP_ENDPOINT)
 
@@ -214,7 +221,7 @@ def test_a_step_without_a_name_raises_a_payload_error_naming_the_endpoint(step: 
     ids=["run_row", "step_row"],
 )
 def test_a_malformed_timestamp_raises_a_payload_error_naming_the_endpoint(
-    field: str, value: object, make_row: Callable[[dict, str], dict]
+    field: str, value: object, make_row: Callable[[dict[str, Any], str], dict[str, Any]]
 ) -> None:
     item = {"runId": "run-1", "name": "base", field: value}
 
@@ -307,7 +314,7 @@ def test_log_row_caps_a_long_stderr_too() -> None:
 
 
 @pytest.mark.parametrize("detail", [{}, {"stdout": None, "stderr": None}], ids=["absent", "null"])
-def test_log_row_stores_missing_streams_as_empty_and_untruncated(detail: dict) -> None:
+def test_log_row_stores_missing_streams_as_empty_and_untruncated(detail: dict[str, Any]) -> None:
     row = log_row("run-1", "base", detail, max_bytes=10)
 
     for stream in ("stdout", "stderr"):
@@ -355,7 +362,7 @@ def test_log_row_survives_a_lone_surrogate_decoded_from_json() -> None:
         "end-under-another-key",
     ],
 )
-def test_is_terminal_for_terminal_states_or_an_end_time(item: dict) -> None:
+def test_is_terminal_for_terminal_states_or_an_end_time(item: dict[str, Any]) -> None:
     assert is_terminal(item) is True
 
 
@@ -372,7 +379,7 @@ def test_is_terminal_for_terminal_states_or_an_end_time(item: dict) -> None:
     ],
     ids=["running", "queued", "pending", "lower-case", "unknown", "unknown-null-end", "nothing"],
 )
-def test_is_not_terminal_while_running_or_unknown_without_an_end_time(item: dict) -> None:
+def test_is_not_terminal_while_running_or_unknown_without_an_end_time(item: dict[str, Any]) -> None:
     assert is_terminal(item) is False
 
 
@@ -384,7 +391,7 @@ def test_a_running_run_with_an_empty_end_time_is_not_terminal() -> None:
     ("item", "expected"),
     [({"state": "failed"}, "FAILED"), ({"status": "Running"}, "RUNNING"), ({}, "")],
 )
-def test_state_of_is_upper_cased_and_empty_when_absent(item: dict, expected: str) -> None:
+def test_state_of_is_upper_cased_and_empty_when_absent(item: dict[str, Any], expected: str) -> None:
     assert state_of(item) == expected
 
 

@@ -18,7 +18,9 @@ KEEP_AFTER = NOW - pendulum.duration(hours=1)
 ENDPOINT = "GET runs"
 
 
-def run(run_id: str, state: str, start: pendulum.DateTime | None = None, **extra: Any) -> dict:
+def run(
+    run_id: str, state: str, start: pendulum.DateTime | None = None, **extra: Any
+) -> dict[str, Any]:
     item: dict[str, Any] = {"runId": run_id, "state": state, **extra}
     if start is not None:
         item["startTime"] = iso_z(start)
@@ -69,7 +71,7 @@ STARTED = NOW - pendulum.duration(hours=3)
     ],
 )
 def test_observe_classifies_runs_as_new_updated_or_unchanged(
-    known: dict[str, Any] | None, observed: dict, change: str
+    known: dict[str, Any] | None, observed: dict[str, Any], change: str
 ) -> None:
     tracker = tracker_knowing(**({"r": known} if known else {}))
 
@@ -116,7 +118,7 @@ def test_observe_hands_on_steps_that_came_with_the_run() -> None:
     ],
 )
 def test_needs_steps_for_new_changed_and_running_runs_only(
-    known: dict[str, Any] | None, observed: dict, needs_steps: bool
+    known: dict[str, Any] | None, observed: dict[str, Any], needs_steps: bool
 ) -> None:
     tracker = tracker_knowing(**({"r": known} if known else {}))
 
