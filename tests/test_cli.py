@@ -158,3 +158,15 @@ def test_load_into_postgres_by_destination_name(
         cursor.execute(f"select count(*) from {dataset}.snowplow_job_runs")
         (runs,) = cursor.fetchone()
     assert runs > 0
+
+
+@pytest.mark.usefixtures("snowplow_env")
+def test_load_writes_the_duckdb_file_dlt_settings_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "history" / "vendors.duckdb"
+    elsewhere.parent.mkdir()
+    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(elsewhere))
+    assert main(["load", "--source", "snowplow", "--quiet"]) == 0
+    assert elsewhere.exists()
+    assert not (tmp_path / "jobpulse.duckdb").exists()

@@ -345,6 +345,16 @@ def test_get_step_accepts_a_bare_object_or_one_wrapped_under_a_known_key(
     assert client.get_step("run-1", "dbt run / sessions") == STEP
 
 
+def test_a_wrapped_step_keeps_the_logs_beside_its_wrapper(
+    client: SnowplowClient, requests_mock: rm.Mocker
+) -> None:
+    fields = {"name": STEP["name"], "state": STEP["state"]}
+    payload = {"step": fields, "stdout": STEP["stdout"], "stderr": STEP["stderr"]}
+    requests_mock.get(re.compile(re.escape(STEPS_URL) + "/"), json=payload)
+
+    assert client.get_step("run-1", "dbt run / sessions") == STEP
+
+
 @pytest.mark.parametrize(
     ("run", "expected"),
     [(RUN, STEPS), ({"runId": "r", "steps": {"steps": STEPS}}, STEPS), ({"runId": "r"}, [])],
