@@ -19,7 +19,6 @@ stderr. Method, results and interpretation: bench/README.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import platform
 import statistics
@@ -28,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +36,9 @@ import pendulum
 import time_machine
 from dlt.pipeline.pipeline import Pipeline
 
+from pipelines.cli import positive_int
+from pipelines.pipeline import build_pipeline
+from pipelines.sandboxes import environment
 from sources.snowplow import snowplow_source
 from sources.snowplow.sandbox import SnowplowSandbox, _Response
 
@@ -128,11 +130,11 @@ def request_kind(path: str) -> str:
 
 def make_pipeline(directory: Path) -> Pipeline:
     """A pipeline whose working directory and DuckDB file are both under `directory`."""
-    return dlt.pipeline(
-        pipeline_name="bench_snowplow",
-        destination=dlt.destinations.duckdb(str(directory / "bench.duckdb")),
-        dataset_name="jobpulse_raw",
+    return build_pipeline(
+        "snowplow",
+        dlt.destinations.duckdb(str(directory / "bench.duckdb")),
         pipelines_dir=str(directory / "pipelines"),
+        pipeline_prefix="bench_",
     )
 
 
@@ -142,14 +144,7 @@ def timed_load(pipeline: Pipeline, sandbox: GaugedSandbox) -> LoadResult:
     sandbox.reset_gauges()
     cpu_started = time.process_time()
     started = time.perf_counter()
-    pipeline.extract(
-        snowplow_source(
-            organization_id=sandbox.organization_id,
-            api_key=sandbox.api_key,
-            api_key_id=sandbox.api_key_id,
-            base_url=sandbox.base_url,
-        )
-    )
+    pipeline.extract(snowplow_source(**sandbox.source_settings()))
     extracted = time.perf_counter()
     normalized = pipeline.normalize()
     pipeline.load()
@@ -172,26 +167,12 @@ def timed_load(pipeline: Pipeline, sandbox: GaugedSandbox) -> LoadResult:
     )
 
 
-@contextlib.contextmanager
-def environment_variable(name: str, value: str) -> Iterator[None]:
-    """Set an environment variable for the duration of the block (dlt reads it per run)."""
-    previous = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
-
-
 def run_sample(workers: int, latency_seconds: float) -> Sample:
     """A first load at FIXED_NOW and an incremental one at FIXED_NOW + INCREMENT, from scratch."""
     sandbox = GaugedSandbox(latency_seconds=latency_seconds)
     with (
         tempfile.TemporaryDirectory(prefix="jobpulse-bench-") as directory,
-        environment_variable(WORKERS_ENV, str(workers)),
+        environment({WORKERS_ENV: str(workers)}),
         time_machine.travel(FIXED_NOW, tick=True) as clock,
         sandbox,
     ):
@@ -416,13 +397,6 @@ def worker_counts(text: str) -> list[int]:
     return list(dict.fromkeys(counts))
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
-    return value
-
-
 def non_negative_float(text: str) -> float:
     value = float(text)
     if value < 0:
@@ -469,7 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     load_before = os.getloadavg()[0]
-    with environment_variable("RUNTIME__DLTHUB_TELEMETRY", "false"):
+    with environment({"RUNTIME__DLTHUB_TELEMETRY": "false"}):
         samples = run_all(args.workers, args.repeat, latency_seconds, log)
     load_average = f"{load_before:.2f} / {os.getloadavg()[0]:.2f}"
     print(report(samples, latency_seconds, args.repeat, load_average))

@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     load_cmd.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         help="parallel requests for steps and logs (default: [extract] workers, 8 in .dlt/)",
     )
     load_cmd.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
@@ -93,7 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type for counts that must be at least 1."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")

@@ -32,12 +32,8 @@ class VendorSource:
 
 
 def _snowplow_sandbox_settings(sandbox: snowplow_sandbox.SnowplowSandbox) -> dict[str, str]:
-    return {
-        "SOURCES__SNOWPLOW__BASE_URL": sandbox.base_url,
-        "SOURCES__SNOWPLOW__ORGANIZATION_ID": snowplow_sandbox.DEFAULT_ORGANIZATION_ID,
-        "SOURCES__SNOWPLOW__API_KEY": snowplow_sandbox.DEFAULT_API_KEY,
-        "SOURCES__SNOWPLOW__API_KEY_ID": snowplow_sandbox.DEFAULT_API_KEY_ID,
-    }
+    settings = sandbox.source_settings()
+    return {f"SOURCES__SNOWPLOW__{key.upper()}": str(value) for key, value in settings.items()}
 
 
 SOURCES: dict[str, VendorSource] = {

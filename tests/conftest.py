@@ -51,9 +51,15 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    """The wall clock at FIXED_NOW, ticking; `clock.shift(seconds)` moves sandbox and jobpulse."""
-    with time_machine.travel(FIXED_NOW, tick=True) as traveller:
+def clock_start() -> pendulum.DateTime:
+    """Where `clock` starts; a test module overrides this fixture to start elsewhere."""
+    return FIXED_NOW
+
+
+@pytest.fixture
+def clock(clock_start: pendulum.DateTime) -> Iterator[time_machine.Traveller]:
+    """The wall clock at `clock_start`, ticking; `clock.shift(s)` moves sandbox and jobpulse."""
+    with time_machine.travel(clock_start, tick=True) as traveller:
         yield traveller
 
 

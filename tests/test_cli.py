@@ -11,15 +11,14 @@ import duckdb
 import pytest
 
 from pipelines.cli import main
+from pipelines.registry import SOURCES
 from sources.snowplow.sandbox import SnowplowSandbox
 
 
 @pytest.fixture
 def snowplow_env(monkeypatch: pytest.MonkeyPatch, snowplow_sandbox: SnowplowSandbox) -> None:
-    monkeypatch.setenv("SOURCES__SNOWPLOW__BASE_URL", snowplow_sandbox.base_url)
-    monkeypatch.setenv("SOURCES__SNOWPLOW__ORGANIZATION_ID", snowplow_sandbox.organization_id)
-    monkeypatch.setenv("SOURCES__SNOWPLOW__API_KEY", snowplow_sandbox.api_key)
-    monkeypatch.setenv("SOURCES__SNOWPLOW__API_KEY_ID", snowplow_sandbox.api_key_id)
+    for key, value in SOURCES["snowplow"].sandbox_settings(snowplow_sandbox).items():
+        monkeypatch.setenv(key, value)
 
 
 @pytest.mark.parametrize("command", [[], ["load"], ["check"], ["sandbox"], ["demo"]])

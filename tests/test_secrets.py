@@ -17,6 +17,7 @@ import time_machine
 from dlt.pipeline.pipeline import Pipeline
 
 from pipelines.cli import main
+from pipelines.registry import SOURCES
 from sources.snowplow.sandbox import DEFAULT_JOBS, JobSpec, SnowplowSandbox
 from tests.snowplow.helpers import load_snowplow, query
 
@@ -119,10 +120,10 @@ def test_no_secret_in_cli_output(
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("SOURCES__SNOWPLOW__BASE_URL", sandbox.base_url)
-    monkeypatch.setenv("SOURCES__SNOWPLOW__ORGANIZATION_ID", sandbox.organization_id)
-    monkeypatch.setenv("SOURCES__SNOWPLOW__API_KEY", SENTINEL_KEY)
-    monkeypatch.setenv("SOURCES__SNOWPLOW__API_KEY_ID", SENTINEL_KEY_ID)
+    settings = SOURCES["snowplow"].sandbox_settings(sandbox)  # the sandbox takes the sentinels
+    assert settings["SOURCES__SNOWPLOW__API_KEY"] == SENTINEL_KEY
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
     echo = f'{{"message": "bad {SENTINEL_KEY} {SENTINEL_KEY_ID}"}}'
     sandbox.inject_fault("/token", 403, times=2, body=echo)
 

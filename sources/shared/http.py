@@ -50,41 +50,41 @@ class VendorClient:
         the vendor cannot be reached after the configured retries, and `VendorPayloadError` when
         a 2xx body is not JSON.
         """
-        endpoint = self._describe(path, params)
         try:
             response = self.rest.get(path, params=params, headers=headers, allow_redirects=False)
         except requests.RequestException as exc:
             raise VendorAPIError(
                 self.vendor,
-                endpoint,
+                self.describe(path, params),
                 f"could not reach the API after the configured retries ({type(exc).__name__})",
                 retryable=True,
             ) from exc
-        raise_for_vendor_status(self.vendor, endpoint, response)
+        if not 200 <= response.status_code < 300:
+            raise_for_vendor_status(self.vendor, _describe_url(response.request.url), response)
         if not response.content.strip():
             return None  # 204, or a 200 with nothing to say: callers decide what empty means
         try:
             return response.json()
         except ValueError:
             raise VendorPayloadError(
-                self.vendor, endpoint, "the body is not JSON", response.text
+                self.vendor, self.describe(path, params), "the body is not JSON", response.text
             ) from None
 
-    def _describe(self, path: str, params: dict[str, Any] | None) -> str:
-        """`GET /path?query` as sent, with sensitive query parameters masked, for messages."""
-        url = (
-            requests.Request("GET", join_url(self.rest.base_url, path), params=params).prepare().url
-        )
-        parts = urlsplit(sanitize_url(url or path))
-        query = f"?{parts.query}" if parts.query else ""
-        return f"GET {parts.path}{query}"
+    def describe(self, path: str, params: dict[str, Any] | None = None) -> str:
+        """How messages name an endpoint: `GET /path?query`, sensitive parameters masked."""
+        url = requests.Request("GET", join_url(self.rest.base_url, path), params=params).prepare()
+        return _describe_url(url.url)
+
+
+def _describe_url(url: str | None) -> str:
+    parts = urlsplit(sanitize_url(url or ""))
+    query = f"?{parts.query}" if parts.query else ""
+    return f"GET {parts.path}{query}"
 
 
 def raise_for_vendor_status(vendor: str, endpoint: str, response: requests.Response) -> None:
-    """Raise the matching jobpulse error for a non-2xx `response`; return quietly otherwise."""
+    """Raise the jobpulse error that matches a non-2xx `response`."""
     status = response.status_code
-    if 200 <= status < 300:
-        return
     body = response.text
     if 300 <= status < 400:
         target = urlsplit(response.headers.get("Location", "")).netloc or "another location"

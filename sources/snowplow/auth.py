@@ -41,13 +41,16 @@ class SnowplowTokenAuth(TokenExchangeAuth):
     api_key: TSecretStrValue = None  # type: ignore[assignment]
     api_key_id: TSecretStrValue | None = None
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        register_secret(self.api_key)
+        register_secret(self.api_key_id)
+
     @property
     def flow(self) -> str:
         return "v3" if self.api_key_id else "v2"
 
     def mint_token(self) -> str:
-        register_secret(self.api_key)
-        register_secret(self.api_key_id)
         path = (TOKEN_PATH_V3 if self.api_key_id else TOKEN_PATH_V2).format(
             organization_id=path_segment(self.organization_id)
         )
@@ -58,7 +61,7 @@ class SnowplowTokenAuth(TokenExchangeAuth):
             payload = client.get_json(path)
         except VendorAPIError as exc:
             raise self._explained(exc) from None
-        return self._access_token(payload, f"GET /{path}")
+        return self._access_token(payload, client.describe(path))
 
     def _explained(self, exc: VendorAPIError) -> VendorAPIError:
         """The token endpoint's errors in the user's terms: which setting is wrong."""

@@ -13,7 +13,6 @@ from dlt.common import logger
 
 from sources.shared.errors import SourceConfigError, VendorAPIError, VendorPayloadError
 from sources.shared.http import VendorClient, path_segment
-from sources.shared.redaction import register_secret
 from sources.shared.timeutil import iso_z, utc_now
 from sources.snowplow.auth import SnowplowTokenAuth
 from sources.snowplow.settings import (
@@ -41,8 +40,6 @@ class SnowplowClient:
     def __init__(
         self, base_url: str, organization_id: str, api_key: str, api_key_id: str | None = None
     ) -> None:
-        for secret in (api_key, api_key_id):
-            register_secret(secret)
         if not organization_id or not organization_id.strip():
             raise SourceConfigError(VENDOR, "SOURCES__SNOWPLOW__ORGANIZATION_ID is empty")
         if not api_key:
@@ -62,7 +59,7 @@ class SnowplowClient:
 
     def endpoint(self, template: str, **parts: str) -> str:
         """How errors name an endpoint: `GET /api/msc/v1/organizations/<org>/jobs/v1/runs`."""
-        return f"GET /{self._path(template, **parts)}"
+        return self._http.describe(self._path(template, **parts))
 
     def mint_token(self) -> None:
         """Exchange the API key for a token now: the cheapest proof of key and organisation."""

@@ -7,9 +7,8 @@ from collections.abc import Iterator
 import pendulum
 from dlt.common import logger
 
-from sources.shared.errors import VendorAPIError
 from sources.shared.timeutil import utc_now
-from sources.snowplow.client import SnowplowClient, steps_of_run
+from sources.snowplow.client import SnowplowClient, none_if_missing, steps_of_run
 from sources.snowplow.records import run_id_of
 from sources.snowplow.settings import RUN_PATH, RUNS_PATH, VENDOR
 from sources.snowplow.tracking import RunTracker, RunUpdate
@@ -85,14 +84,11 @@ def _refresh_open_run(
 ) -> Iterator[RunUpdate | Gap]:
     """Fetch a run that was in progress at the last load and that no window listed this time."""
     endpoint = client.endpoint(RUN_PATH, run_id=run_id)
-    try:
-        run = client.get_run(run_id)
-    except VendorAPIError as exc:
-        if exc.status != 404:
-            raise
+    run = none_if_missing(client.get_run, run_id)
+    if run is None:
         tracker.forget(run_id)
         moment = started or utc_now()
         reason = f"run {run_id} was in progress at the last load and is gone from the API"
         yield Gap(moment, moment, reason)
-        return
-    yield tracker.observe(run, run_id, endpoint, steps=steps_of_run(run, endpoint))
+    else:
+        yield tracker.observe(run, run_id, endpoint, steps=steps_of_run(run, endpoint))

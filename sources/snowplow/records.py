@@ -45,16 +45,17 @@ def is_failed(step: Record) -> bool:
 
 
 def run_id_of(run: Record, endpoint: str) -> str:
-    value = _first(run, _RUN_ID_KEYS)
-    if value is None or value == "":
-        raise VendorPayloadError(VENDOR, endpoint, "a run has no runId", str(run)[:300])
-    return str(value)
+    return _required(run, _RUN_ID_KEYS, endpoint, "a run has no runId")
 
 
 def step_name_of(step: Record, endpoint: str) -> str:
-    value = _first(step, _STEP_NAME_KEYS)
-    if value is None or value == "":
-        raise VendorPayloadError(VENDOR, endpoint, "a step has no name", str(step)[:300])
+    return _required(step, _STEP_NAME_KEYS, endpoint, "a step has no name")
+
+
+def _required(item: Record, keys: tuple[str, ...], endpoint: str, problem: str) -> str:
+    value = _first(item, keys)
+    if value is None:
+        raise VendorPayloadError(VENDOR, endpoint, problem, str(item)[:300])
     return str(value)
 
 

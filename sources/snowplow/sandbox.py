@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pendulum
@@ -196,6 +196,15 @@ DEFAULT_JOBS: tuple[JobSpec, ...] = (
         ),
     ),
 )
+
+
+class SourceSettings(TypedDict):
+    """`snowplow_source` arguments: where the API is and the credentials it accepts."""
+
+    organization_id: str
+    api_key: str
+    api_key_id: str
+    base_url: str
 
 
 @dataclass(frozen=True)
@@ -617,6 +626,15 @@ class SnowplowSandbox:
         if self._server is None:
             raise RuntimeError("the sandbox is not started")
         return f"http://127.0.0.1:{self._server.server_port}"
+
+    def source_settings(self) -> SourceSettings:
+        """The `snowplow_source` arguments that point jobpulse at this sandbox (v3 token flow)."""
+        return {
+            "organization_id": self.organization_id,
+            "api_key": self.api_key,
+            "api_key_id": self.api_key_id,
+            "base_url": self.base_url,
+        }
 
     # test controls
 

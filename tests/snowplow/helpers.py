@@ -14,13 +14,7 @@ from sources.snowplow.settings import RETENTION, RETENTION_MARGIN
 
 def load_snowplow(pipeline: Pipeline, sandbox: SnowplowSandbox, **options: Any) -> None:
     """One load of every Snowplow resource from `sandbox` (v3 token flow unless told otherwise)."""
-    settings: dict[str, Any] = {
-        "organization_id": sandbox.organization_id,
-        "api_key": sandbox.api_key,
-        "api_key_id": sandbox.api_key_id,
-        "base_url": sandbox.base_url,
-    }
-    settings.update(options)
+    settings: dict[str, Any] = {**sandbox.source_settings(), **options}
     pipeline.run(snowplow_source(**settings))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import quote
 
 import pendulum
 import pytest
@@ -12,6 +11,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
 
 from pipelines.pipeline import summarize
+from sources.snowplow.client import SnowplowClient
 from sources.snowplow.sandbox import DEFAULT_JOBS, SnowplowSandbox
 from tests.snowplow.helpers import (
     first_listed,
@@ -92,19 +92,9 @@ def test_step_logs_capped_to_their_tail_and_flagged(
 
 
 def _last_line(sandbox: SnowplowSandbox, run_id: str, step_name: str) -> str:
-    import requests
-
-    token = requests.get(
-        f"{sandbox.base_url}/api/msc/v1/organizations/{sandbox.organization_id}/credentials/v2/token",
-        headers={"X-API-Key": sandbox.api_key},
-        timeout=5,
-    ).json()["accessToken"]
-    detail = requests.get(
-        f"{sandbox.base_url}/api/msc/v1/organizations/{sandbox.organization_id}/jobs/v1/runs/"
-        f"{run_id}/steps/{quote(step_name, safe='')}",
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=5,
-    ).json()
+    settings = sandbox.source_settings()
+    client = SnowplowClient(settings["base_url"], settings["organization_id"], settings["api_key"])
+    detail = client.get_step(run_id, step_name)
     return str(detail["stderr"]).rstrip("\n").splitlines()[-1]
 
 

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -38,15 +37,13 @@ LAST_96_HOURS = {"from": "PT-96H", "to": "PT0S"}
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
+def clock_start() -> pendulum.DateTime:
+    return NOW
 
 
 @pytest.fixture
-def sandbox(clock: time_machine.Traveller) -> Iterator[SnowplowSandbox]:
-    with SnowplowSandbox() as sandbox:
-        yield sandbox
+def sandbox(snowplow_sandbox: SnowplowSandbox) -> SnowplowSandbox:
+    return snowplow_sandbox
 
 
 @pytest.fixture
