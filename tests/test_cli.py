@@ -169,3 +169,24 @@ def test_load_writes_the_duckdb_file_dlt_settings_name(
     assert main(["load", "--source", "snowplow", "--quiet"]) == 0
     assert elsewhere.exists()
     assert not (tmp_path / "jobpulse.duckdb").exists()
+
+
+def test_settings_are_read_from_dot_dlt_toml_files(
+    snowplow_sandbox: SnowplowSandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = snowplow_sandbox.source_settings()
+    dot_dlt = tmp_path / ".dlt"  # the working directory is tmp_path
+    dot_dlt.mkdir()
+    (dot_dlt / "config.toml").write_text(
+        f'[sources.snowplow]\nbase_url = "{settings["base_url"]}"\n'
+        f'organization_id = "{settings["organization_id"]}"\n'
+    )
+    (dot_dlt / "secrets.toml").write_text(
+        f'[sources.snowplow]\napi_key = "{settings["api_key"]}"\n'
+        f'api_key_id = "{settings["api_key_id"]}"\n'
+    )
+    assert main(["check", "--source", "snowplow"]) == 0
+    assert main(["load", "--source", "snowplow", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "v3 token issued" in out
+    assert "snowplow: loaded" in out
