@@ -190,3 +190,15 @@ def test_settings_are_read_from_dot_dlt_toml_files(
     out = capsys.readouterr().out
     assert "v3 token issued" in out
     assert "snowplow: loaded" in out
+
+
+@pytest.mark.usefixtures("snowplow_env")
+def test_load_reports_progress_on_stderr_and_the_summary_on_stdout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["load", "--source", "snowplow"]) == 0
+    captured = capsys.readouterr()
+    assert "Extract snowplow" in captured.err
+    assert "snowplow_job_runs" in captured.err  # items counted per resource as they arrive
+    assert "Extract" not in captured.out
+    assert captured.out.startswith("snowplow: loaded")
