@@ -11,6 +11,8 @@ import dlt
 import pendulum
 import pytest
 import time_machine
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 from dlt.common.destination.reference import TDestinationReferenceArg
 from dlt.pipeline.pipeline import Pipeline
 
@@ -29,6 +31,8 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
         if key.startswith(("SOURCES__", "DESTINATION__", "EXTRACT__", "RUNTIME__")):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
+    # dlt fixes its run directory, where it reads `.dlt/*.toml`, once per process: move it too.
+    Container()[PluggableRunContext].reload(str(tmp_path))
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
     # Retries stay on, but their backoff is short so fault tests run fast.
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.01")

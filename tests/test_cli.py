@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 
 from pipelines.cli import main
 from pipelines.registry import SOURCES
@@ -185,6 +187,8 @@ def test_settings_are_read_from_dot_dlt_toml_files(
         f'[sources.snowplow]\napi_key = "{settings["api_key"]}"\n'
         f'api_key_id = "{settings["api_key_id"]}"\n'
     )
+    # As a new `jobpulse` process would: read the files that now exist.
+    Container()[PluggableRunContext].reload_providers()
     assert main(["check", "--source", "snowplow"]) == 0
     assert main(["load", "--source", "snowplow", "--quiet"]) == 0
     out = capsys.readouterr().out
