@@ -36,11 +36,11 @@ import pendulum
 import time_machine
 from dlt.pipeline.pipeline import Pipeline
 
-from pipelines.cli import positive_int
-from pipelines.pipeline import build_pipeline
-from pipelines.sandboxes import environment
-from sources.snowplow import snowplow_source
-from sources.snowplow.sandbox import SnowplowSandbox, _Response
+from jobpulse.pipelines.cli import positive_int
+from jobpulse.pipelines.pipeline import build_pipeline
+from jobpulse.pipelines.sandboxes import environment
+from jobpulse.sources.snowplow import snowplow_source
+from jobpulse.sources.snowplow.sandbox import SnowplowSandbox, _Response
 
 # The instant the load tests use: its history holds runs in progress and failed steps.
 FIXED_NOW = pendulum.datetime(2026, 3, 2, 12, 30, 0)

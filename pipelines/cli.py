@@ -10,8 +10,9 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from pipelines.demo import run_demo
-from pipelines.pipeline import (
+from jobpulse.pipelines.defaults import install_defaults
+from jobpulse.pipelines.demo import run_demo
+from jobpulse.pipelines.pipeline import (
     DEFAULT_DATASET,
     build_pipeline,
     destination_for,
@@ -20,13 +21,14 @@ from pipelines.pipeline import (
     log_progress,
     print_summaries,
 )
-from pipelines.registry import SOURCES
-from pipelines.sandboxes import running_sandboxes
+from jobpulse.pipelines.registry import SOURCES
+from jobpulse.pipelines.sandboxes import running_sandboxes
 
 ALL = "all"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    install_defaults()
     args = _parser().parse_args(argv)
     if args.log_level:
         # dlt reads its log level from the environment; an explicit flag wins over .dlt/ files.
@@ -68,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     load_cmd.add_argument(
         "--workers",
         type=positive_int,
-        help="parallel requests for steps and logs (default: [extract] workers, 8 in .dlt/)",
+        help="parallel requests for steps and logs (default: [extract] workers, else 8)",
     )
     load_cmd.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     load_cmd.set_defaults(command=_load)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dlt
 
-from pipelines.pipeline import (
+from jobpulse.pipelines.pipeline import (
     DEFAULT_DATASET,
     DEFAULT_DUCKDB_FILE,
     build_pipeline,
@@ -14,8 +14,8 @@ from pipelines.pipeline import (
     log_progress,
     print_summaries,
 )
-from pipelines.registry import SOURCES
-from pipelines.sandboxes import environment, running_sandboxes
+from jobpulse.pipelines.registry import SOURCES
+from jobpulse.pipelines.sandboxes import environment, running_sandboxes
 
 DEMO_PIPELINE_PREFIX = "jobpulse_demo_"
 

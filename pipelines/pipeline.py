@@ -20,8 +20,9 @@ from dlt.common.runtime.collector_base import Collector
 from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
-from sources.shared.errors import SourceError
-from sources.shared.redaction import redact
+from jobpulse.pipelines.defaults import install_defaults
+from jobpulse.sources.shared.errors import SourceError
+from jobpulse.sources.shared.redaction import redact
 
 DEFAULT_DATASET = "jobpulse_raw"
 DEFAULT_DUCKDB_FILE = "jobpulse.duckdb"
@@ -48,6 +49,7 @@ def build_pipeline(
     progress: Collector | None = None,
     pipeline_prefix: str = PIPELINE_PREFIX,
 ) -> Pipeline:
+    install_defaults()
     return dlt.pipeline(
         pipeline_name=f"{pipeline_prefix}{source_name}",
         destination=destination,

@@ -8,9 +8,9 @@ from typing import Any, Protocol
 
 from dlt.extract.source import DltSource
 
-from sources.snowplow import sandbox as snowplow_sandbox
-from sources.snowplow import snowplow_source
-from sources.snowplow.check import check_snowplow
+from jobpulse.sources.snowplow import sandbox as snowplow_sandbox
+from jobpulse.sources.snowplow import snowplow_source
+from jobpulse.sources.snowplow.check import check_snowplow
 
 
 class Sandbox(Protocol):

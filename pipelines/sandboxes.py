@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 
-from pipelines.registry import SOURCES
+from jobpulse.pipelines.registry import SOURCES
 
 
 @contextmanager

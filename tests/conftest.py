@@ -16,8 +16,8 @@ from dlt.common.configuration.specs.pluggable_run_context import PluggableRunCon
 from dlt.common.destination.reference import TDestinationReferenceArg
 from dlt.pipeline.pipeline import Pipeline
 
-from sources.shared import redaction
-from sources.snowplow.sandbox import SnowplowSandbox
+from jobpulse.sources.shared import redaction
+from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 from tests.postgres_server import throwaway_postgres
 
 # A fixed instant keeps the sandbox's history, and so every expectation, deterministic.
@@ -31,6 +31,9 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
         if key.startswith(("SOURCES__", "DESTINATION__", "EXTRACT__", "RUNTIME__")):
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
+    # dlt keeps pipelines' state and traces under its data folder (~/.dlt by default): never
+    # the user's. Read when a run context is made, so set before the reload below.
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt-data"))
     # dlt fixes its run directory, where it reads `.dlt/*.toml`, once per process: move it too.
     Container()[PluggableRunContext].reload(str(tmp_path))
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")

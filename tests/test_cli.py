@@ -12,9 +12,9 @@ import pytest
 from dlt.common.configuration.container import Container
 from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 
-from pipelines.cli import main
-from pipelines.registry import SOURCES
-from sources.snowplow.sandbox import SnowplowSandbox
+from jobpulse.pipelines.cli import main
+from jobpulse.pipelines.registry import SOURCES
+from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_check_says_plainly_when_the_key_is_rejected(
 
 def test_sandbox_command_prints_settings_that_work(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "sandbox"],
+        [sys.executable, "-m", "jobpulse.pipelines.cli", "sandbox"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parents[1],
@@ -118,7 +118,7 @@ def test_sandbox_command_prints_settings_that_work(tmp_path: Path) -> None:
                 break
         assert settings["SOURCES__SNOWPLOW__BASE_URL"].startswith("http://127.0.0.1:")
         checked = subprocess.run(
-            [sys.executable, "-m", "pipelines.cli", "check", "--source", "snowplow"],
+            [sys.executable, "-m", "jobpulse.pipelines.cli", "check", "--source", "snowplow"],
             capture_output=True,
             text=True,
             cwd=tmp_path,

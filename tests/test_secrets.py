@@ -16,9 +16,9 @@ import pytest
 import time_machine
 from dlt.pipeline.pipeline import Pipeline
 
-from pipelines.cli import main
-from pipelines.registry import SOURCES
-from sources.snowplow.sandbox import DEFAULT_JOBS, JobSpec, SnowplowSandbox
+from jobpulse.pipelines.cli import main
+from jobpulse.pipelines.registry import SOURCES
+from jobpulse.sources.snowplow.sandbox import DEFAULT_JOBS, JobSpec, SnowplowSandbox
 from tests.snowplow.helpers import load_snowplow, query
 
 SENTINEL_KEY = "SENTINEL-api-key-7c1e"

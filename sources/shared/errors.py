@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sources.shared.redaction import redact
+from jobpulse.sources.shared.redaction import redact
 
 _BODY_EXCERPT_CHARS = 300
 

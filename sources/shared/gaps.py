@@ -11,7 +11,7 @@ import pendulum
 from dlt.common import logger
 from dlt.extract.items import DataItemWithMeta
 
-from sources.shared.timeutil import utc_now
+from jobpulse.sources.shared.timeutil import utc_now
 
 LOAD_GAPS_TABLE = "load_gaps"
 

@@ -23,7 +23,7 @@ from dlt.sources.helpers.rest_client.redaction import sanitize_url
 from dlt.sources.helpers.rest_client.utils import join_url
 from requests.auth import AuthBase
 
-from sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
+from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
 
 _RETRYABLE_STATUS = frozenset({429, *range(500, 600)})
 

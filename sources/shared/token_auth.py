@@ -9,7 +9,7 @@ from dlt.common.configuration import configspec
 from dlt.sources.helpers.rest_client.auth import AuthConfigBase
 from requests import PreparedRequest, Response
 
-from sources.shared.redaction import register_secret
+from jobpulse.sources.shared.redaction import register_secret
 
 # Marks a request that was already re-sent with a fresh token, so a second 401 is final.
 _REMINTED_ATTR = "_jobpulse_reminted"

@@ -19,12 +19,12 @@ import pendulum
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
-from sources.shared.errors import SourceConfigError
-from sources.shared.gaps import load_gap
-from sources.snowplow.client import SnowplowClient, none_if_missing
-from sources.snowplow.listing import run_updates
-from sources.snowplow.records import is_failed, log_row, run_row, step_row
-from sources.snowplow.settings import (
+from jobpulse.sources.shared.errors import SourceConfigError
+from jobpulse.sources.shared.gaps import load_gap
+from jobpulse.sources.snowplow.client import SnowplowClient, none_if_missing
+from jobpulse.sources.snowplow.listing import run_updates
+from jobpulse.sources.snowplow.records import is_failed, log_row, run_row, step_row
+from jobpulse.sources.snowplow.settings import (
     DEFAULT_BASE_URL,
     DEFAULT_LOG_MAX_BYTES,
     DEFAULT_OVERLAP_MINUTES,
@@ -35,8 +35,8 @@ from sources.snowplow.settings import (
     VENDOR,
     StepLogs,
 )
-from sources.snowplow.tracking import RunTracker, RunUpdate
-from sources.snowplow.windows import Gap
+from jobpulse.sources.snowplow.tracking import RunTracker, RunUpdate
+from jobpulse.sources.snowplow.windows import Gap
 
 SOURCE_NAME = "snowplow"
 

@@ -9,11 +9,16 @@ from dlt.common.typing import TSecretStrValue
 from requests import PreparedRequest
 from requests.auth import AuthBase
 
-from sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
-from sources.shared.http import VendorClient, path_segment
-from sources.shared.redaction import register_secret
-from sources.shared.token_auth import TokenExchangeAuth
-from sources.snowplow.settings import DEFAULT_BASE_URL, TOKEN_PATH_V2, TOKEN_PATH_V3, VENDOR
+from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
+from jobpulse.sources.shared.http import VendorClient, path_segment
+from jobpulse.sources.shared.redaction import register_secret
+from jobpulse.sources.shared.token_auth import TokenExchangeAuth
+from jobpulse.sources.snowplow.settings import (
+    DEFAULT_BASE_URL,
+    TOKEN_PATH_V2,
+    TOKEN_PATH_V3,
+    VENDOR,
+)
 
 _TOKEN_KEYS = ("accessToken", "access_token", "token")
 

@@ -7,10 +7,10 @@ import pendulum
 from dlt.common.configuration import with_config
 from dlt.common.typing import TSecretStrValue
 
-from sources.shared.timeutil import utc_now
-from sources.snowplow.client import SnowplowClient
-from sources.snowplow.settings import DEFAULT_BASE_URL
-from sources.snowplow.windows import Window, whole_seconds
+from jobpulse.sources.shared.timeutil import utc_now
+from jobpulse.sources.snowplow.client import SnowplowClient
+from jobpulse.sources.snowplow.settings import DEFAULT_BASE_URL
+from jobpulse.sources.snowplow.windows import Window, whole_seconds
 
 
 @with_config(sections=("sources", "snowplow"))

@@ -11,18 +11,18 @@ from typing import Any, TypeVar
 
 from dlt.common import logger
 
-from sources.shared.errors import SourceConfigError, VendorAPIError, VendorPayloadError
-from sources.shared.http import VendorClient, path_segment
-from sources.shared.timeutil import iso_z, utc_now
-from sources.snowplow.auth import SnowplowTokenAuth
-from sources.snowplow.settings import (
+from jobpulse.sources.shared.errors import SourceConfigError, VendorAPIError, VendorPayloadError
+from jobpulse.sources.shared.http import VendorClient, path_segment
+from jobpulse.sources.shared.timeutil import iso_z, utc_now
+from jobpulse.sources.snowplow.auth import SnowplowTokenAuth
+from jobpulse.sources.snowplow.settings import (
     RUN_PATH,
     RUNS_PATH,
     STEP_PATH,
     STEPS_PATH,
     VENDOR,
 )
-from sources.snowplow.windows import Window, check_window
+from jobpulse.sources.snowplow.windows import Window, check_window
 
 Record = dict[str, Any]
 T = TypeVar("T")

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import pendulum
 from dlt.common import logger
 
-from sources.shared.timeutil import utc_now
-from sources.snowplow.client import SnowplowClient, none_if_missing, steps_of_run
-from sources.snowplow.records import run_id_of
-from sources.snowplow.settings import RUN_PATH, RUNS_PATH, VENDOR
-from sources.snowplow.tracking import RunTracker, RunUpdate
-from sources.snowplow.windows import (
+from jobpulse.sources.shared.timeutil import utc_now
+from jobpulse.sources.snowplow.client import SnowplowClient, none_if_missing, steps_of_run
+from jobpulse.sources.snowplow.records import run_id_of
+from jobpulse.sources.snowplow.settings import RUN_PATH, RUNS_PATH, VENDOR
+from jobpulse.sources.snowplow.tracking import RunTracker, RunUpdate
+from jobpulse.sources.snowplow.windows import (
     Gap,
     Window,
     clamp_to_floor,

@@ -12,9 +12,9 @@ from typing import Any
 import pendulum
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
-from sources.shared.errors import VendorPayloadError
-from sources.shared.timeutil import parse_duration_seconds, parse_timestamp
-from sources.snowplow.settings import FAILED_STATES, TERMINAL_STATES, VENDOR
+from jobpulse.sources.shared.errors import VendorPayloadError
+from jobpulse.sources.shared.timeutil import parse_duration_seconds, parse_timestamp
+from jobpulse.sources.snowplow.settings import FAILED_STATES, TERMINAL_STATES, VENDOR
 
 Record = dict[str, Any]
 

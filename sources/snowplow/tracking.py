@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 import pendulum
 
-from sources.shared.timeutil import iso_z, parse_timestamp
-from sources.snowplow.records import is_terminal, started_at, state_of
+from jobpulse.sources.shared.timeutil import iso_z, parse_timestamp
+from jobpulse.sources.snowplow.records import is_terminal, started_at, state_of
 
 Change = Literal["new", "updated", "unchanged"]
 

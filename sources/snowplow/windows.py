@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import pendulum
 
-from sources.snowplow.settings import (
+from jobpulse.sources.snowplow.settings import (
     MAX_WINDOW,
     MIN_SPLIT_WINDOW,
     RETENTION,

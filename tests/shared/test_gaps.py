@@ -12,7 +12,7 @@ import pendulum
 import pytest
 from dlt.common import logger as dlt_logger
 
-from sources.shared.gaps import LOAD_GAPS_TABLE, load_gap
+from jobpulse.sources.shared.gaps import LOAD_GAPS_TABLE, load_gap
 
 GAP_FROM = pendulum.datetime(2024, 3, 1, 0, 0, 0)
 GAP_TO = pendulum.datetime(2024, 3, 2, 6, 30, 0)
@@ -46,7 +46,7 @@ def rows(pipeline: dlt.Pipeline, sql: str) -> list[tuple[Any, ...]]:
 
 def test_load_gap_returns_a_row_for_the_load_gaps_table(monkeypatch: pytest.MonkeyPatch) -> None:
     now = pendulum.datetime(2024, 3, 4, 12, 7, 0)
-    monkeypatch.setattr("sources.shared.gaps.utc_now", lambda: now)
+    monkeypatch.setattr("jobpulse.sources.shared.gaps.utc_now", lambda: now)
 
     item = load_gap("acme", GAP_FROM, GAP_TO, REASON)
 

@@ -6,9 +6,9 @@ import pytest
 import requests
 import requests_mock as rm
 
-from sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
-from sources.shared.http import VendorClient
-from sources.shared.redaction import register_secret
+from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
+from jobpulse.sources.shared.http import VendorClient
+from jobpulse.sources.shared.redaction import register_secret
 from tests.shared.conftest import RetrySettings
 
 BASE_URL = "https://api.example.com/v1"

@@ -6,14 +6,14 @@ import logging
 
 import pytest
 
-from sources.shared.errors import (
+from jobpulse.sources.shared.errors import (
     SourceConfigError,
     SourceError,
     VendorAPIError,
     VendorAuthError,
     VendorPayloadError,
 )
-from sources.shared.redaction import REDACTED, redact, register_secret
+from jobpulse.sources.shared.redaction import REDACTED, redact, register_secret
 
 SECRET = "s3cr3t-api-key-0042"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from sources.shared.timeutil import iso_z, parse_duration_seconds, parse_timestamp, utc_now
+from jobpulse.sources.shared.timeutil import iso_z, parse_duration_seconds, parse_timestamp, utc_now
 
 
 @pytest.mark.parametrize(

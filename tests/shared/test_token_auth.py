@@ -14,9 +14,9 @@ import requests
 import requests_mock as rm
 from dlt.common.configuration import configspec
 
-from sources.shared.errors import VendorAPIError, VendorAuthError
-from sources.shared.http import VendorClient
-from sources.shared.token_auth import TokenExchangeAuth
+from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError
+from jobpulse.sources.shared.http import VendorClient
+from jobpulse.sources.shared.token_auth import TokenExchangeAuth
 from tests.shared.conftest import RetrySettings
 
 BASE_URL = "https://api.example.com"

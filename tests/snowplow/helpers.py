@@ -7,9 +7,9 @@ from typing import Any
 import pendulum
 from dlt.pipeline.pipeline import Pipeline
 
-from sources.snowplow import snowplow_source
-from sources.snowplow.sandbox import SnowplowSandbox
-from sources.snowplow.settings import RETENTION, RETENTION_MARGIN
+from jobpulse.sources.snowplow import snowplow_source
+from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
+from jobpulse.sources.snowplow.settings import RETENTION, RETENTION_MARGIN
 
 
 def load_snowplow(pipeline: Pipeline, sandbox: SnowplowSandbox, **options: Any) -> None:

@@ -7,9 +7,14 @@ import re
 import pytest
 import requests_mock as rm
 
-from sources.shared.errors import SourceError, VendorAPIError, VendorAuthError, VendorPayloadError
-from sources.snowplow.auth import SnowplowTokenAuth
-from sources.snowplow.client import SnowplowClient
+from jobpulse.sources.shared.errors import (
+    SourceError,
+    VendorAPIError,
+    VendorAuthError,
+    VendorPayloadError,
+)
+from jobpulse.sources.snowplow.auth import SnowplowTokenAuth
+from jobpulse.sources.snowplow.client import SnowplowClient
 
 BASE_URL = "https://console.example.com"
 ORG = "0f7c2d4e-8a1b-4c3d-9e5f-6a7b8c9d0e1f"

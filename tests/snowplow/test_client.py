@@ -12,9 +12,9 @@ import pendulum
 import pytest
 import requests_mock as rm
 
-from sources.shared.errors import VendorPayloadError
-from sources.snowplow.client import SnowplowClient, steps_of_run
-from sources.snowplow.windows import Window
+from jobpulse.sources.shared.errors import VendorPayloadError
+from jobpulse.sources.snowplow.client import SnowplowClient, steps_of_run
+from jobpulse.sources.snowplow.windows import Window
 
 BASE_URL = "https://console.example.com"
 ORG = "0f7c2d4e-8a1b-4c3d-9e5f-6a7b8c9d0e1f"

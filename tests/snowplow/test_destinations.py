@@ -8,7 +8,7 @@ import dlt
 import time_machine
 from dlt.pipeline.pipeline import Pipeline
 
-from sources.snowplow.sandbox import SnowplowSandbox
+from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 from tests.conftest import FIXED_NOW
 from tests.snowplow.helpers import load_snowplow, query
 

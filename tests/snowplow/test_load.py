@@ -10,9 +10,9 @@ import time_machine
 from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
 
-from pipelines.pipeline import summarize
-from sources.snowplow.client import SnowplowClient
-from sources.snowplow.sandbox import DEFAULT_JOBS, SnowplowSandbox
+from jobpulse.pipelines.pipeline import summarize
+from jobpulse.sources.snowplow.client import SnowplowClient
+from jobpulse.sources.snowplow.sandbox import DEFAULT_JOBS, SnowplowSandbox
 from tests.snowplow.helpers import (
     first_listed,
     load_snowplow,

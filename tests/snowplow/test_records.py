@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sources.shared.errors import VendorPayloadError
-from sources.snowplow.records import (
+from jobpulse.sources.shared.errors import VendorPayloadError
+from jobpulse.sources.snowplow.records import (
     is_failed,
     is_terminal,
     keep_tail,

@@ -17,7 +17,7 @@ import pytest
 import requests
 import time_machine
 
-from sources.snowplow.sandbox import (
+from jobpulse.sources.snowplow.sandbox import (
     DEFAULT_API_KEY,
     DEFAULT_API_KEY_ID,
     DEFAULT_JOBS,
@@ -380,7 +380,7 @@ def test_history_does_not_depend_on_the_process_hash_seed(sandbox: SnowplowSandb
     script = textwrap.dedent(
         f"""
         import json, pendulum, time_machine
-        from sources.snowplow.sandbox import SnowplowSandbox
+        from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
         now = pendulum.parse({NOW.isoformat()!r})
         with time_machine.travel(now, tick=False):
             sandbox = SnowplowSandbox()

@@ -8,9 +8,9 @@ from typing import Any
 import pendulum
 import pytest
 
-from sources.shared.timeutil import iso_z
-from sources.snowplow.tracking import RunTracker
-from sources.snowplow.windows import retention_floor
+from jobpulse.sources.shared.timeutil import iso_z
+from jobpulse.sources.snowplow.tracking import RunTracker
+from jobpulse.sources.snowplow.windows import retention_floor
 
 NOW = pendulum.datetime(2026, 3, 2, 12, 30, 0)
 FLOOR = retention_floor(NOW)

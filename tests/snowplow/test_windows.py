@@ -12,8 +12,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sources.snowplow.settings import MAX_WINDOW, MIN_SPLIT_WINDOW, RETENTION, RETENTION_MARGIN
-from sources.snowplow.windows import (
+from jobpulse.sources.snowplow.settings import (
+    MAX_WINDOW,
+    MIN_SPLIT_WINDOW,
+    RETENTION,
+    RETENTION_MARGIN,
+)
+from jobpulse.sources.snowplow.windows import (
     Window,
     WindowPlan,
     check_window,

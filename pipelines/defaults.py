@@ -1,0 +1,46 @@
+"""jobpulse's defaults for dlt settings, in code: the wheel does not ship the repository's .dlt/.
+
+They are served by a dlt config provider placed after every other one, so any setting the user
+makes (environment, .dlt/*.toml, a vault) wins, and dlt's own defaults apply to nothing listed here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.providers import DictionaryProvider
+from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
+
+DEFAULTS: Final[dict[str, dict[str, Any]]] = {
+    "runtime": {
+        "log_level": "WARNING",
+        # dlt's default cap on one wait is 300 s; a vendor's Retry-After above a minute is capped.
+        "request_max_attempts": 5,
+        "request_backoff_factor": 1,
+        "request_max_retry_delay": 60,
+        "request_timeout": 60,
+        # dlt switches its telemetry on unless told otherwise; jobpulse never does by itself.
+        "dlthub_telemetry": False,
+    },
+    "extract": {"workers": 8},
+}
+
+
+class JobpulseDefaults(DictionaryProvider):
+    NAME: Final = "jobpulse defaults"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._config_doc = {section: dict(values) for section, values in DEFAULTS.items()}
+
+    @property
+    def name(self) -> str:
+        return self.NAME
+
+
+def install_defaults() -> None:
+    """Serve DEFAULTS to dlt with the lowest priority; calling it again changes nothing."""
+    providers = Container()[PluggableRunContext].providers
+    if JobpulseDefaults.NAME not in providers:
+        providers.add_provider(JobpulseDefaults())
