@@ -1,4 +1,8 @@
-"""`jobpulse demo`: every source from its sandbox into ./jobpulse.duckdb, then a short summary."""
+"""`jobpulse demo`: every source from its sandbox into ./jobpulse_demo.duckdb, then a summary.
+
+The demo never writes where a real load does: its own file, its own pipelines (`jobpulse_demo_*`,
+so their state and locks are their own too). Sandbox runs never mix with real history.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,7 @@ import dlt
 
 from jobpulse.pipelines.pipeline import (
     DEFAULT_DATASET,
-    DEFAULT_DUCKDB_FILE,
-    build_pipeline,
-    load,
+    load_source,
     log_progress,
     print_summaries,
 )
@@ -18,6 +20,7 @@ from jobpulse.pipelines.registry import SOURCES
 from jobpulse.pipelines.sandboxes import environment, running_sandboxes
 
 DEMO_PIPELINE_PREFIX = "jobpulse_demo_"
+DEMO_DUCKDB_FILE = "jobpulse_demo.duckdb"
 
 _RUNS_BY_JOB = """
 select job_name, count(*) as runs,
@@ -30,16 +33,21 @@ order by job_name
 """
 
 
-def run_demo(duckdb_file: str = DEFAULT_DUCKDB_FILE) -> int:
+def run_demo(duckdb_file: str = DEMO_DUCKDB_FILE) -> int:
     path = str(Path(duckdb_file).resolve())
     destination = dlt.destinations.duckdb(path)
     summaries = []
     with running_sandboxes(list(SOURCES)) as settings, environment(settings):
         for name, vendor in SOURCES.items():
-            pipeline = build_pipeline(
-                name, destination, progress=log_progress(), pipeline_prefix=DEMO_PIPELINE_PREFIX
+            summaries.append(
+                load_source(
+                    name,
+                    vendor.make_source,
+                    destination,
+                    progress=log_progress(),
+                    pipeline_prefix=DEMO_PIPELINE_PREFIX,
+                )
             )
-            summaries.append(load(name, vendor.make_source, pipeline))
 
     print_summaries(summaries)
     if not all(s.ok for s in summaries):
@@ -59,7 +67,10 @@ def _print_runs_by_job(path: str) -> None:
         cursor = connection.execute(_RUNS_BY_JOB.format(dataset=DEFAULT_DATASET))
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
-    print("\nSnowplow runs by job (last 7 days, from the sandbox):")
+    print(
+        "\nSnowplow job runs loaded from the sandbox, per job: all runs, failed runs, runs in "
+        "progress, median run minutes:"
+    )
     print("  " + "  ".join(f"{c:>14}" if i else f"{c:<28}" for i, c in enumerate(columns)))
     for row in rows:
         print("  " + "  ".join(f"{v!s:>14}" if i else f"{v!s:<28}" for i, v in enumerate(row)))

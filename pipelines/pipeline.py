@@ -13,14 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.exceptions import (
+    ConfigFieldMissingException,
+    ConfigValueCannotBeCoercedException,
+)
 from dlt.common.destination.reference import TDestinationReferenceArg
+from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.common.runtime.collector import NULL_COLLECTOR, LogCollector
 from dlt.common.runtime.collector_base import Collector
 from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
 from jobpulse.pipelines.defaults import install_defaults
+from jobpulse.pipelines.lock import EX_TEMPFAIL, LoadLocked, pipeline_lock
+from jobpulse.pipelines.settings_check import SettingError, checked_source
 from jobpulse.sources.shared.errors import SourceError
 from jobpulse.sources.shared.redaction import redact
 
@@ -72,6 +78,12 @@ class LoadSummary:
     rows_per_table: dict[str, int] = field(default_factory=dict)
     run_changes: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    where: str = ""
+    """The destination, its file or database, and the dataset: where the rows went."""
+    recovered: str | None = None
+    """What became of load packages an interrupted load had left, if there were any."""
+    locked: bool = False
+    """Not started: another load of the same pipeline was running."""
 
     @property
     def ok(self) -> bool:
@@ -79,15 +91,11 @@ class LoadSummary:
 
 
 def summarize(source: str, pipeline: Pipeline) -> LoadSummary:
-    summary = LoadSummary(source)
+    summary = LoadSummary(source, where=describe_destination(pipeline))
     trace = pipeline.last_trace
     if trace is None:
         return summary
-    normalize = trace.last_normalize_info
-    if normalize is not None:
-        for table, count in normalize.row_counts.items():
-            if not table.startswith("_dlt"):
-                summary.rows_per_table[table] = count
+    summary.rows_per_table = _rows_per_table(pipeline)
     extract = trace.last_extract_info
     if extract is not None:
         for metrics in extract.metrics.values():
@@ -97,10 +105,58 @@ def summarize(source: str, pipeline: Pipeline) -> LoadSummary:
     return summary
 
 
+def _rows_per_table(pipeline: Pipeline) -> dict[str, int]:
+    trace = pipeline.last_trace
+    normalize = trace.last_normalize_info if trace is not None else None
+    if normalize is None:
+        return {}
+    return {t: n for t, n in normalize.row_counts.items() if not t.startswith("_dlt")}
+
+
 def _add_counts(into: dict[str, int], custom: dict[str, Any]) -> None:
     for key, value in custom.items():
         if isinstance(value, int):
             into[key] = into.get(key, 0) + value
+
+
+def describe_destination(pipeline: Pipeline) -> str:
+    """`duckdb file /abs/jobpulse.duckdb, dataset jobpulse_raw`; passwords shown as ***."""
+    dataset = f"dataset {pipeline.dataset_name}"
+    try:
+        shown = str(pipeline.destination_client().config)  # dlt hides the secret parts
+    except Exception:
+        return f"{pipeline.destination.destination_name}, {dataset}"
+    if shown.startswith(_DUCKDB_URL):
+        return f"duckdb file {shown.removeprefix(_DUCKDB_URL)}, {dataset}"
+    return f"{pipeline.destination.destination_name} {redact(shown)}, {dataset}"
+
+
+_DUCKDB_URL = "duckdb:///"
+
+
+def load_source(
+    source_name: str,
+    make_source: Callable[[], DltSource],
+    destination: TDestinationReferenceArg,
+    dataset_name: str = DEFAULT_DATASET,
+    *,
+    progress: Collector | None = None,
+    pipeline_prefix: str = PIPELINE_PREFIX,
+    wait_for_lock: float = 0,
+    on_wait: Callable[[Path], None] | None = None,
+) -> LoadSummary:
+    """Load one source through its own pipeline, unless another load of it is running."""
+    name = f"{pipeline_prefix}{source_name}"
+    try:
+        with pipeline_lock(get_dlt_pipelines_dir(), name, wait_for_lock, on_wait):
+            pipeline = build_pipeline(
+                source_name, destination, dataset_name, progress=progress,
+                pipeline_prefix=pipeline_prefix,
+            )  # fmt: skip
+            return load(source_name, make_source, pipeline)
+    except LoadLocked as exc:
+        message = f"not started: another load of {source_name} is running (lock {exc.lock_file})"
+        return LoadSummary(source_name, error=message, locked=True)
 
 
 def load(
@@ -108,12 +164,40 @@ def load(
     make_source: Callable[[], DltSource],
     pipeline: Pipeline,
 ) -> LoadSummary:
-    """Run one source into `pipeline`; failures are caught and explained, never half-committed."""
+    """Run one source into `pipeline`; failures are caught and explained, never half-committed.
+
+    Load packages an interrupted load left behind are finished first; then new data is
+    extracted and loaded in the same call (dlt's `run` would stop after the leftovers).
+    """
+    recovered = None
     try:
-        pipeline.run(make_source())
+        source = checked_source(source_name, make_source)
+        recovered = finish_pending(pipeline)
+        pipeline.run(source)
     except Exception as exc:
-        return LoadSummary(source_name, error=explain(exc))
-    return summarize(source_name, pipeline)
+        return LoadSummary(source_name, error=explain(exc), recovered=recovered)
+    summary = summarize(source_name, pipeline)
+    summary.recovered = recovered
+    return summary
+
+
+def finish_pending(pipeline: Pipeline) -> str | None:
+    """Normalize and load what an interrupted load left; say what became of it (None: nothing)."""
+    if not pipeline.has_pending_data:
+        return None
+    packages = {*pipeline.list_extracted_load_packages(), *pipeline.list_normalized_load_packages()}
+    count = f"{len(packages)} load package{'s' if len(packages) > 1 else ''}"
+    # With no data, dlt's run syncs with the destination, then normalizes and loads what is
+    # pending and nothing else. When the dataset does not exist yet (a first load killed before
+    # it loaded anything), dlt discards the local state and packages: it returns None.
+    info = pipeline.run()
+    if info is None:
+        return (
+            f"{count} left by an interrupted first load discarded (its dataset did not exist "
+            "yet); the data is extracted again"
+        )
+    rows = ", ".join(f"{t} {n} rows" for t, n in sorted(_rows_per_table(pipeline).items()))
+    return f"finished {count} left by an interrupted load" + (f" ({rows})" if rows else "")
 
 
 def explain(exc: BaseException) -> str:
@@ -123,23 +207,37 @@ def explain(exc: BaseException) -> str:
     while current is not None and current not in chain:
         chain.append(current)
         current = current.__cause__ or current.__context__
-    for wanted in (SourceError, ConfigFieldMissingException):
+    for wanted in (SourceError, SettingError, ConfigFieldMissingException):
         for error in chain:
             if isinstance(error, wanted):
                 return str(error)
+    for error in chain:
+        if isinstance(error, ConfigValueCannotBeCoercedException):
+            return redact(f"setting {error.field_name}: {error.field_value!r} cannot be used")
     return redact(f"{type(chain[-1]).__name__}: {chain[-1]}")
 
 
 def print_summaries(summaries: Sequence[LoadSummary]) -> None:
     for summary in summaries:
+        if summary.recovered:
+            print(f"{summary.source}: {summary.recovered}")
         if not summary.ok:
-            print(f"{summary.source}: FAILED: {summary.error}")
+            print(f"{summary.source}: {'' if summary.locked else 'FAILED: '}{summary.error}")
             continue
         changes = ", ".join(
             f"{v} {k.replace('_', ' ')}" for k, v in sorted(summary.run_changes.items())
         )
-        print(f"{summary.source}: loaded" + (f" ({changes})" if changes else ""))
+        print(
+            f"{summary.source}: loaded into {summary.where}" + (f" ({changes})" if changes else "")
+        )
         for table, rows in sorted(summary.rows_per_table.items()):
             print(f"  {table:<32} {rows:>8} rows")
         if not summary.rows_per_table:
             print("  nothing new")
+
+
+def exit_code(summaries: Sequence[LoadSummary]) -> int:
+    """0 if every source loaded, 1 if one failed, else 75 if one waits on another load."""
+    if any(not s.ok and not s.locked for s in summaries):
+        return 1
+    return EX_TEMPFAIL if any(s.locked for s in summaries) else 0
