@@ -61,7 +61,7 @@ class Scheduled:
                 name
                 for (name,) in connection.execute(
                     "select table_name from information_schema.tables "
-                    "where table_schema = 'jobpulse_raw' and table_name not like '\\_dlt%' escape '\\'"
+                    "where table_schema = 'jobpulse_raw' and not starts_with(table_name, '_dlt')"
                 ).fetchall()
             ]
             tables = {}
