@@ -28,7 +28,7 @@ DEFAULTS: Final[dict[str, dict[str, Any]]] = {
 
 
 class JobpulseDefaults(DictionaryProvider):
-    NAME: Final = "jobpulse defaults"
+    NAME = "jobpulse defaults"
 
     def __init__(self) -> None:
         super().__init__()

@@ -85,8 +85,7 @@ def run(argv: list[str]) -> int:
         _hook(stage, _kill)
     if stage := os.environ.get("JOBPULSE_TEST_PAUSE_AT"):
         _hook(stage, _pause)
-    now = pendulum.parse(os.environ["JOBPULSE_TEST_NOW"])
-    with time_machine.travel(now, tick=True):
+    with time_machine.travel(os.environ["JOBPULSE_TEST_NOW"], tick=True):
         return main(argv)
 
 

@@ -26,6 +26,8 @@ class VendorAPIError(SourceError):
 
     `retryable` says whether running the load again later may succeed (429, 5xx, network)
     or whether something must be fixed first (credentials, organisation, request).
+    `api_answered` is False when the answer was not the API's own (a 404 page of another
+    server: the base URL is wrong), so callers do not read it as "this object does not exist".
     """
 
     def __init__(
@@ -37,11 +39,13 @@ class VendorAPIError(SourceError):
         status: int | None = None,
         body: str = "",
         retryable: bool = False,
+        api_answered: bool = True,
     ) -> None:
         self.vendor = vendor
         self.endpoint = endpoint
         self.status = status
         self.retryable = retryable
+        self.api_answered = api_answered
         status_part = f"HTTP {status}" if status is not None else "no response"
         message = f"{vendor} API {endpoint}: {status_part}: {detail}"
         excerpt = _excerpt(body)

@@ -8,34 +8,72 @@ the attempts in a burst: that backoff is the floor.
 
 What this module adds: responses are checked here and turned into `VendorAPIError`s that name
 the vendor, the endpoint and the status, and redirects are never followed, because every request
-carries credentials that must not be sent to another host.
+carries credentials that must not be sent to another host. Each retry is logged as a warning
+(dlt retries silently), so a load waiting on an unreachable host shows why.
+
+Error messages quote a short, redacted excerpt of the body, except for endpoints that answer with
+credentials (`quote_body=False`): there no excerpt is ever made, not even in an exception that
+is replaced later, because dlt's trace keeps every exception of a chain.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+from dlt.common import logger
 from dlt.sources.helpers.rest_client.client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
 from dlt.sources.helpers.rest_client.redaction import sanitize_url
 from dlt.sources.helpers.rest_client.utils import join_url
 from requests.auth import AuthBase
 
-from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
+from jobpulse.sources.shared.errors import (
+    SourceConfigError,
+    VendorAPIError,
+    VendorAuthError,
+    VendorPayloadError,
+)
 
 _RETRYABLE_STATUS = frozenset({429, *range(500, 600)})
 
 
 class VendorClient:
-    """A RESTClient bound to one vendor's base URL and auth, returning decoded JSON."""
+    """A RESTClient bound to one vendor's base URL and auth, returning decoded JSON.
 
-    def __init__(self, vendor: str, base_url: str, auth: AuthBase | None = None) -> None:
+    `base_url_setting` is how the user sets the base URL (`SOURCES__SNOWPLOW__BASE_URL`): errors
+    that point at a wrong base URL name it.
+    """
+
+    def __init__(
+        self,
+        vendor: str,
+        base_url: str,
+        auth: AuthBase | None = None,
+        *,
+        base_url_setting: str = "the base URL setting",
+    ) -> None:
         self.vendor = vendor
+        self.base_url_setting = base_url_setting
+        parts = urlsplit(base_url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SourceConfigError(
+                vendor,
+                f"{base_url_setting} = {base_url!r} is not an http(s) URL; write it in full, "
+                "e.g. https://host.example.com",
+            )
+        self.host = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
         self.rest = RESTClient(
-            base_url=base_url.rstrip("/"), auth=auth, paginator=SinglePagePaginator()
+            base_url=base_url.strip().rstrip("/"), auth=auth, paginator=SinglePagePaginator()
         )
+        # dlt's retrying session exposes its tenacity `Retrying` as `send.retry`; each wait it
+        # makes is reported through this hook.
+        retrying = getattr(self.rest.session.send, "retry", None)
+        if retrying is not None:
+            retrying.before_sleep = self._report_retry
 
     def get_json(
         self,
@@ -43,37 +81,73 @@ class VendorClient:
         *,
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        quote_body: bool = True,
     ) -> Any:
         """GET `path` (relative to the base URL) and return its JSON body (None if empty).
 
         Raises `VendorAuthError` for 401/403, `VendorAPIError` for any other error status or when
         the vendor cannot be reached after the configured retries, and `VendorPayloadError` when
-        a 2xx body is not JSON.
+        a 2xx body is not JSON. With `quote_body=False` no error quotes the body.
         """
+        started = time.monotonic()
         try:
             response = self.rest.get(path, params=params, headers=headers, allow_redirects=False)
         except requests.RequestException as exc:
+            waited = time.monotonic() - started
             raise VendorAPIError(
                 self.vendor,
                 self.describe(path, params),
-                f"could not reach the API after the configured retries ({type(exc).__name__})",
+                f"could not reach {self.host} ({type(exc).__name__}); retried for {waited:.0f} s "
+                f"as configured; check {self.base_url_setting} and the network",
                 retryable=True,
             ) from exc
         if not 200 <= response.status_code < 300:
-            raise_for_vendor_status(self.vendor, _describe_url(response.request.url), response)
+            raise_for_vendor_status(
+                self.vendor,
+                _describe_url(response.request.url),
+                response,
+                quote_body=quote_body,
+                base_url_setting=self.base_url_setting,
+            )
         if not response.content.strip():
             return None  # 204, or a 200 with nothing to say: callers decide what empty means
-        try:
-            return response.json()
-        except ValueError:
+        payload, is_json = _decoded(response)
+        if not is_json:
             raise VendorPayloadError(
-                self.vendor, self.describe(path, params), "the body is not JSON", response.text
-            ) from None
+                self.vendor,
+                self.describe(path, params),
+                "the body is not JSON",
+                response.text if quote_body else "",
+            )
+        return payload
 
     def describe(self, path: str, params: dict[str, Any] | None = None) -> str:
         """How messages name an endpoint: `GET /path?query`, sensitive parameters masked."""
         url = requests.Request("GET", join_url(self.rest.base_url, path), params=params).prepare()
         return _describe_url(url.url)
+
+    def _report_retry(self, state: Any) -> None:
+        """tenacity's before_sleep: one warning per wait, naming host, cause and attempt."""
+        outcome = state.outcome
+        failure = outcome.exception() if outcome is not None else None
+        if failure is not None:
+            cause = type(failure).__name__
+        else:
+            cause = f"HTTP {outcome.result().status_code}" if outcome is not None else "failure"
+        wait = state.next_action.sleep if state.next_action is not None else 0
+        logger.warning(
+            f"{self.vendor} API {self.host}: {cause} on attempt {state.attempt_number}; "
+            f"retrying in {wait:.0f} s"
+        )
+
+
+def _decoded(response: requests.Response) -> tuple[Any, bool]:
+    """(payload, True), or (None, False) when the body is not JSON. The decoding error is not
+    kept: it holds the whole body, and an exception raised while handling it would chain it."""
+    try:
+        return json.loads(response.content), True
+    except ValueError:
+        return None, False
 
 
 def _describe_url(url: str | None) -> str:
@@ -82,10 +156,17 @@ def _describe_url(url: str | None) -> str:
     return f"GET {parts.path}{query}"
 
 
-def raise_for_vendor_status(vendor: str, endpoint: str, response: requests.Response) -> None:
+def raise_for_vendor_status(
+    vendor: str,
+    endpoint: str,
+    response: requests.Response,
+    *,
+    quote_body: bool = True,
+    base_url_setting: str = "the base URL setting",
+) -> None:
     """Raise the jobpulse error that matches a non-2xx `response`."""
     status = response.status_code
-    body = response.text
+    body = response.text if quote_body else ""
     if 300 <= status < 400:
         target = urlsplit(response.headers.get("Location", "")).netloc or "another location"
         raise VendorAPIError(
@@ -101,6 +182,15 @@ def raise_for_vendor_status(vendor: str, endpoint: str, response: requests.Respo
             "credentials rejected; check the configured keys",
             status=status,
             body=body,
+        )
+    if status == 404 and not _decoded(response)[1]:
+        # The API answers its own 404s in JSON; a page that is not is another server's.
+        raise VendorAPIError(
+            vendor,
+            endpoint,
+            f"not found, and the answer is not the API's JSON: check {base_url_setting}",
+            status=status,
+            api_answered=False,
         )
     if status in _RETRYABLE_STATUS:
         raise VendorAPIError(

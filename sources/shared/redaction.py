@@ -3,15 +3,35 @@
 Every secret a source handles (API keys, minted tokens, passwords) is registered here. Log records
 are redacted when they are created, whichever logger or handler they go to, and error messages
 are passed through `redact` before they are raised.
+
+A vendor's answer can hold a secret nobody registered (a token minted for someone else, a refresh
+token, a body cut short before jobpulse could read its token): `redact` also masks every value
+that sits under a key named like a credential, in JSON (quoted, even when the body ends inside
+the value), in query strings and forms (`access_token=...`), and after `Bearer`.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from typing import Any
 
 REDACTED = "***"
+# Key names whose values are credentials, as vendors spell them: accessToken, refresh_token,
+# client_secret, password, apiKey, X-API-Key, authorization, jwt, feedKey, ...
+_KEY = (
+    r"[\w.-]*(?:token|secret|passw(?:or)?d|api[_-]?key|auth(?:orization)?|credential|jwt"
+    r"|feed[_-]?key|private[_-]?key|session[_-]?id|cookie)[\w.-]*"
+)
+# "key": "value" or 'key': 'value' (Python reprs); a value cut short runs to the end of the text.
+_QUOTED_VALUE = re.compile(
+    rf"""(?P<key>(?P<q>["'])(?:{_KEY})(?P=q)\s*:\s*)(?P<v>["'])(?:\\.|(?!(?P=v)).)*(?:(?P=v)|$)""",
+    re.IGNORECASE | re.DOTALL,
+)
+# key=value in a query string, a form body or a header dump.
+_ASSIGNED_VALUE = re.compile(rf"(?P<key>\b(?:{_KEY})=)[^&\s\"'<>;,]+", re.IGNORECASE)
+_BEARER = re.compile(r"(?P<key>\bBearer\s+)[\w\-.~+/]+=*", re.IGNORECASE)
 # Shorter values would match inside ordinary words; no real credential is this short.
 _MIN_SECRET_LENGTH = 6
 
@@ -30,13 +50,15 @@ def register_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """Return `text` with every registered secret replaced by `***`."""
+    """`text` with every registered secret, and every credential-like value, replaced by `***`."""
     with _lock:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    return text
+    text = _QUOTED_VALUE.sub(rf"\g<key>\g<v>{REDACTED}\g<v>", text)
+    text = _ASSIGNED_VALUE.sub(rf"\g<key>{REDACTED}", text)
+    return _BEARER.sub(rf"\g<key>{REDACTED}", text)
 
 
 def _install_log_record_factory() -> None:

@@ -14,6 +14,7 @@ from jobpulse.sources.shared.http import VendorClient, path_segment
 from jobpulse.sources.shared.redaction import register_secret
 from jobpulse.sources.shared.token_auth import TokenExchangeAuth
 from jobpulse.sources.snowplow.settings import (
+    BASE_URL_SETTING,
     DEFAULT_BASE_URL,
     TOKEN_PATH_V2,
     TOKEN_PATH_V3,
@@ -60,10 +61,14 @@ class SnowplowTokenAuth(TokenExchangeAuth):
             organization_id=path_segment(self.organization_id)
         )
         client = VendorClient(
-            VENDOR, self.base_url, auth=_KeyHeaders(self.api_key, self.api_key_id)
+            VENDOR,
+            self.base_url,
+            auth=_KeyHeaders(self.api_key, self.api_key_id),
+            base_url_setting=BASE_URL_SETTING,
         )
         try:
-            payload = client.get_json(path)
+            # The token endpoint answers with credentials: its body is never quoted.
+            payload = client.get_json(path, quote_body=False)
         except VendorAPIError as exc:
             raise self._explained(exc) from None
         return self._access_token(payload, client.describe(path))
@@ -78,7 +83,7 @@ class SnowplowTokenAuth(TokenExchangeAuth):
                 f"API key rejected ({self.flow} token exchange); check SOURCES__SNOWPLOW__{keys}",
                 status=exc.status,
             )
-        if exc.status == 404:
+        if exc.status == 404 and exc.api_answered:
             return VendorAuthError(
                 VENDOR,
                 exc.endpoint,

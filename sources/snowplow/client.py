@@ -6,6 +6,7 @@ is listed under "Assumptions" in this folder's README.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from jobpulse.sources.shared.http import VendorClient, path_segment
 from jobpulse.sources.shared.timeutil import iso_z, utc_now
 from jobpulse.sources.snowplow.auth import SnowplowTokenAuth
 from jobpulse.sources.snowplow.settings import (
+    BASE_URL_SETTING,
     RUN_PATH,
     RUNS_PATH,
     STEP_PATH,
@@ -51,7 +53,9 @@ class SnowplowClient:
             api_key=api_key,
             api_key_id=api_key_id or None,
         )
-        self._http = VendorClient(VENDOR, base_url, auth=self.auth)
+        self._http = VendorClient(
+            VENDOR, base_url, auth=self.auth, base_url_setting=BASE_URL_SETTING
+        )
 
     def _path(self, template: str, **parts: str) -> str:
         encoded = {name: path_segment(value) for name, value in parts.items()}
@@ -97,7 +101,7 @@ def none_if_missing(fetch: Callable[..., T], *ids: str) -> T | None:
     try:
         return fetch(*ids)
     except VendorAPIError as exc:
-        if exc.status != 404:
+        if exc.status != 404 or not exc.api_answered:
             raise
         logger.warning(f"{exc}; skipped")
         return None
@@ -144,4 +148,4 @@ def _record(payload: Any, keys: tuple[str, ...], endpoint: str, what: str) -> Re
 
 
 def _preview(payload: Any) -> str:
-    return str(payload)[:500]
+    return json.dumps(payload, default=str)[:500]

@@ -8,6 +8,7 @@ import pendulum
 
 VENDOR: Final = "Snowplow"
 DEFAULT_BASE_URL: Final = "https://console.snowplowanalytics.com"
+BASE_URL_SETTING: Final = "SOURCES__SNOWPLOW__BASE_URL"
 
 ORGANIZATION_PATH: Final = "api/msc/v1/organizations/{organization_id}"
 TOKEN_PATH_V2: Final = ORGANIZATION_PATH + "/credentials/v2/token"

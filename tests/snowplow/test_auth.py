@@ -151,7 +151,7 @@ def test_token_endpoint_401_and_403_say_the_api_key_was_rejected_and_name_the_se
 def test_token_endpoint_404_says_the_organization_was_not_found(
     requests_mock: rm.Mocker, flow: str
 ) -> None:
-    requests_mock.get(TOKEN_URL[flow], status_code=404, text="no such org")
+    requests_mock.get(TOKEN_URL[flow], status_code=404, json={"message": "no such org"})
 
     with pytest.raises(VendorAuthError) as raised:
         make_client(flow).mint_token()
@@ -161,6 +161,20 @@ def test_token_endpoint_404_says_the_organization_was_not_found(
     assert ORG in message
     assert "SOURCES__SNOWPLOW__ORGANIZATION_ID" in message
     assert raised.value.status == 404
+
+
+@pytest.mark.parametrize("body", ["<html><h1>404 Not Found</h1></html>", ""])
+def test_token_endpoint_404_that_is_not_the_apis_json_says_to_check_the_base_url(
+    requests_mock: rm.Mocker, body: str
+) -> None:
+    requests_mock.get(TOKEN_URL["v3"], status_code=404, text=body)
+
+    with pytest.raises(VendorAPIError) as raised:
+        make_client("v3").mint_token()
+
+    message = str(raised.value)
+    assert "check SOURCES__SNOWPLOW__BASE_URL" in message
+    assert "organization not found" not in message
 
 
 BODY_MARKER = "body-marker-4417"
