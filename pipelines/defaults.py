@@ -11,6 +11,7 @@ from typing import Any, Final
 from dlt.common.configuration.container import Container
 from dlt.common.configuration.providers import DictionaryProvider
 from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
+from dlt.common.runtime.telemetry import stop_telemetry
 
 DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     "runtime": {
@@ -41,6 +42,11 @@ class JobpulseDefaults(DictionaryProvider):
 
 def install_defaults() -> None:
     """Serve DEFAULTS to dlt with the lowest priority; calling it again changes nothing."""
-    providers = Container()[PluggableRunContext].providers
-    if JobpulseDefaults.NAME not in providers:
-        providers.add_provider(JobpulseDefaults())
+    # Reaching the run context makes dlt start its runtime (logging, request settings,
+    # telemetry) with the settings it finds then, before these defaults are served...
+    context = Container()[PluggableRunContext]
+    if JobpulseDefaults.NAME not in context.providers:
+        context.providers.add_provider(JobpulseDefaults())
+        # ...so it is started again with them: telemetry stays off unless the user turns it on.
+        stop_telemetry()
+        context.initialize_runtime()

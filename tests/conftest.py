@@ -34,9 +34,10 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     # dlt keeps pipelines' state and traces under its data folder (~/.dlt by default): never
     # the user's. Read when a run context is made, so set before the reload below.
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt-data"))
+    # Before the reload below, which starts dlt's telemetry unless this says no.
+    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
     # dlt fixes its run directory, where it reads `.dlt/*.toml`, once per process: move it too.
     Container()[PluggableRunContext].reload(str(tmp_path))
-    monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
     # Retries stay on, but their backoff is short so fault tests run fast.
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.01")
 

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import dlt
 import pytest
 import time_machine
 from dlt.pipeline.pipeline import Pipeline
@@ -133,3 +134,84 @@ def test_no_secret_in_cli_output(
     captured = capfd.readouterr()
     assert "API key rejected" in captured.out
     _assert_clean(captured.out + captured.err, "command output")
+
+
+UNREGISTERED = "SENTINEL-unregistered-91f0"
+"""A credential the vendor sends that jobpulse never registered (another token, a refresh one)."""
+
+TOKEN_ANSWERS = {
+    "truncated-json": (200, f'{{"accessToken": "{SENTINEL_TOKEN}-cut'),
+    "html-page": (200, f"<html><body><p>token {SENTINEL_TOKEN}-html</p></body></html>"),
+    "error-json": (500, f'{{"error": "busy", "accessToken": "{SENTINEL_TOKEN}-500"}}'),
+    "rejected": (401, f'{{"message": "expired", "token": "{SENTINEL_TOKEN}-401"}}'),
+}
+
+OTHER_ANSWERS = {
+    "json": f'{{"message": "denied", "refreshToken": "{UNREGISTERED}", "password": "{UNREGISTERED}"}}',
+    "truncated-json": f'{{"message": "denied", "session": {{"client_secret": "{UNREGISTERED}',
+    "python-repr": f"{{'message': 'denied', 'access_token': '{UNREGISTERED}'}}",
+    "html-page": f'<html><a href="/login?access_token={UNREGISTERED}&next=/">again</a></html>',
+}
+
+
+@pytest.fixture
+def cli_env(sandbox: SnowplowSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in SOURCES["snowplow"].sandbox_settings(sandbox).items():
+        monkeypatch.setenv(key, value)
+
+
+def _everything_written(tmp_path: Path, captured: pytest.CaptureFixture[str]) -> str:
+    """Output, and every file and the last trace of the pipeline the CLI ran."""
+    out = captured.readouterr()
+    texts = [out.out, out.err]
+    for path in _files_under(tmp_path / "dlt-data"):  # trace.pickle, state, schemas, packages
+        texts.append(path.read_bytes().decode("utf-8", errors="replace"))
+    trace = dlt.attach("jobpulse_snowplow").last_trace  # what `dlt pipeline ... trace` shows
+    assert trace is not None
+    texts += [str(trace), json.dumps(trace.asdict(), default=str)]
+    return "\n".join(texts)
+
+
+@pytest.mark.usefixtures("cli_env")
+@pytest.mark.parametrize("flow", ["v2", "v3"])
+@pytest.mark.parametrize("answer", TOKEN_ANSWERS)
+def test_a_token_endpoint_answer_is_never_quoted_anywhere(
+    flow: str,
+    answer: str,
+    sandbox: SnowplowSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    all_logs: list[str],
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    if flow == "v2":
+        monkeypatch.delenv("SOURCES__SNOWPLOW__API_KEY_ID")
+    status, body = TOKEN_ANSWERS[answer]
+    sandbox.inject_fault("/token", status, times=100, body=body)
+
+    assert main(["load", "--source", "snowplow", "--log-level", "DEBUG"]) == 1
+
+    written = _everything_written(tmp_path, capfd)
+    assert "snowplow: FAILED: Snowplow API GET" in written
+    assert "(response:" not in written
+    _assert_clean(written + "\n".join(all_logs), f"{flow} token answer {answer}")
+
+
+@pytest.mark.usefixtures("cli_env")
+@pytest.mark.parametrize("answer", OTHER_ANSWERS)
+def test_a_quoted_answer_is_redacted_of_every_credential_like_value(
+    answer: str,
+    sandbox: SnowplowSandbox,
+    all_logs: list[str],
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    sandbox.inject_fault("/jobs/v1/runs", 403, times=100, body=OTHER_ANSWERS[answer])
+
+    assert main(["load", "--source", "snowplow", "--log-level", "DEBUG"]) == 1
+
+    written = _everything_written(tmp_path, capfd)
+    assert "(response: " in written, "the answer is quoted, so redaction is what is tested"
+    for text, where in ((written, "output, files, trace"), ("\n".join(all_logs), "logs")):
+        assert UNREGISTERED not in text, f"{UNREGISTERED} found in {where}"
+        _assert_clean(text, where)
