@@ -147,7 +147,8 @@ TOKEN_ANSWERS = {
 }
 
 OTHER_ANSWERS = {
-    "json": f'{{"message": "denied", "refreshToken": "{UNREGISTERED}", "password": "{UNREGISTERED}"}}',
+    "json": f'{{"message": "denied", "refreshToken": "{UNREGISTERED}", '
+    f'"password": "{UNREGISTERED}"}}',
     "truncated-json": f'{{"message": "denied", "session": {{"client_secret": "{UNREGISTERED}',
     "python-repr": f"{{'message': 'denied', 'access_token': '{UNREGISTERED}'}}",
     "html-page": f'<html><a href="/login?access_token={UNREGISTERED}&next=/">again</a></html>',
