@@ -43,7 +43,8 @@ def test_load_writes_jobpulse_duckdb_and_prints_a_summary(
 ) -> None:
     assert main(["load", "--source", "snowplow", "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("snowplow: loaded (")
+    where = f"duckdb file {tmp_path / 'jobpulse.duckdb'}, dataset jobpulse_raw"
+    assert out.startswith(f"snowplow: loaded into {where} (")
     assert "new runs" in out
     for table in ("snowplow_job_runs", "snowplow_job_steps", "snowplow_step_logs"):
         assert table in out
@@ -131,17 +132,26 @@ def test_sandbox_command_prints_settings_that_work(tmp_path: Path) -> None:
         process.wait(timeout=10)
 
 
-def test_demo_loads_the_sandbox_into_jobpulse_duckdb(
+def test_demo_loads_the_sandbox_into_jobpulse_demo_duckdb_and_leaves_real_data_alone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    real = tmp_path / "jobpulse.duckdb"
+    with duckdb.connect(str(real)) as connection:
+        connection.execute("create schema jobpulse_raw")
+        connection.execute("create table jobpulse_raw.snowplow_job_runs as select 'real' as run_id")
+    before = real.read_bytes()
+
     assert main(["demo"]) == 0
+
     out = capsys.readouterr().out
-    assert "Snowplow runs by job" in out
-    with duckdb.connect(str(tmp_path / "jobpulse.duckdb"), read_only=True) as connection:
+    assert "Snowplow job runs loaded from the sandbox, per job" in out
+    assert f"duckdb file {tmp_path / 'jobpulse_demo.duckdb'}" in out
+    with duckdb.connect(str(tmp_path / "jobpulse_demo.duckdb"), read_only=True) as connection:
         jobs = connection.execute(
             "select count(distinct job_name) from jobpulse_raw.snowplow_job_runs"
         ).fetchone()
     assert jobs == (4,)
+    assert real.read_bytes() == before
 
 
 @pytest.mark.usefixtures("snowplow_env")
@@ -152,7 +162,9 @@ def test_load_into_postgres_by_destination_name(
     dataset = "cli_postgres_raw"
     assert main(["load", "--source", "snowplow", "--destination", "postgres",
                  "--dataset", dataset, "--quiet"]) == 0  # fmt: skip
-    assert "snowplow: loaded" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith("snowplow: loaded into postgres postgresql://")
+    assert f", dataset {dataset} (" in out
     import psycopg2
 
     with psycopg2.connect(postgres_dsn) as connection, connection.cursor() as cursor:
