@@ -40,7 +40,6 @@ LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    install_defaults()
     args = _parser().parse_args(argv)
     if args.log_level:
         # dlt reads its log level from the environment; an explicit flag wins over .dlt/ files.
@@ -50,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A scheduler reads the exit code and a few lines: a mistake is one line, never a traceback
     # (which `--log-level DEBUG` still logs).
     try:
+        install_defaults()  # dlt resolves its runtime settings here: a bad one fails here
         return int(args.command(args))
     except (SettingError, SourceError) as exc:
         print(f"jobpulse {args.command_name}: {explain(exc)}", file=sys.stderr)

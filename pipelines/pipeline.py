@@ -26,7 +26,7 @@ from dlt.pipeline.pipeline import Pipeline
 
 from jobpulse.pipelines.defaults import install_defaults
 from jobpulse.pipelines.lock import EX_TEMPFAIL, LoadLocked, pipeline_lock
-from jobpulse.pipelines.settings_check import SettingError, checked_source
+from jobpulse.pipelines.settings_check import SettingError, checked_source, not_coercible
 from jobpulse.sources.shared.errors import SourceError
 from jobpulse.sources.shared.redaction import redact
 
@@ -213,7 +213,7 @@ def explain(exc: BaseException) -> str:
                 return str(error)
     for error in chain:
         if isinstance(error, ConfigValueCannotBeCoercedException):
-            return redact(f"setting {error.field_name}: {error.field_value!r} cannot be used")
+            return not_coercible(error)
     return redact(f"{type(chain[-1]).__name__}: {chain[-1]}")
 
 

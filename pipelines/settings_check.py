@@ -83,11 +83,18 @@ def checked_source(source_name: str, make_source: Callable[[], DltSource]) -> Dl
         return make_source()
     except ConfigValueCannotBeCoercedException as exc:
         # dlt names only the field; the user sets it under the source's section.
-        setting = env_name(f"sources.{source_name}.{exc.field_name}")
         raise SourceConfigError(
-            source_name,
-            f"{setting} = {redact(repr(exc.field_value))}: not a valid {_type_name(exc.hint)}",
+            source_name, not_coercible(exc, f"sources.{source_name}.{exc.field_name}")
         ) from None
+
+
+def not_coercible(exc: ConfigValueCannotBeCoercedException, key: str | None = None) -> str:
+    """`RUNTIME__REQUEST_TIMEOUT = 'soon': not a valid number`, from dlt's coercion error."""
+    if key is None:
+        known = [k for k in _DLT_NUMBERS if k.rsplit(".", 1)[-1] == exc.field_name]
+        key = known[0] if known else exc.field_name
+    value = redact(repr(exc.field_value))
+    return f"{env_name(key)} = {value}: not a valid {_type_name(exc.hint)}"
 
 
 def _type_name(hint: object) -> str:
