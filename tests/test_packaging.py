@@ -11,6 +11,7 @@ repository stays invisible.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -28,18 +29,24 @@ _NOT_SOURCES = shutil.ignore_patterns(
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The wheel, and what building it printed (pip -v shows the build backend's warnings)."""
     workspace = tmp_path_factory.mktemp("wheel")
     source = workspace / "source"
     shutil.copytree(REPOSITORY, source, ignore=_NOT_SOURCES)
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
-         "--quiet", "--wheel-dir", str(workspace), str(source)],
-        check=True,
-        capture_output=True,
+         "-v", "--wheel-dir", str(workspace), str(source)],
+        check=True, capture_output=True, text=True,
+        env={**os.environ, "PYTHONWARNINGS": "default"},
     )  # fmt: skip
-    (built,) = workspace.glob("jobpulse-*.whl")
-    return built
+    (wheel,) = workspace.glob("jobpulse-*.whl")
+    return wheel, built.stdout + built.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(build: tuple[Path, str]) -> Path:
+    return build[0]
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +82,14 @@ def test_the_wheel_installs_jobpulse_as_its_only_top_level_package(wheel: Path) 
     }
     assert top_level == {"jobpulse"}
     assert "jobpulse/sources/snowplow/README.md" in names
+
+
+def test_the_projects_build_metadata_raises_no_deprecation_warning(
+    build: tuple[Path, str],
+) -> None:
+    _, output = build
+    assert "Building wheel for jobpulse" in output, "pip -v shows the backend's output"
+    assert "deprecat" not in output.lower()
 
 
 def test_the_demo_runs_beside_a_users_own_pipelines_and_sources_packages(
