@@ -10,8 +10,16 @@ import sys
 import threading
 from collections.abc import Sequence
 
+import pendulum
 from jobpulse.pipelines.defaults import install_defaults
 from jobpulse.pipelines.demo import run_demo
+from jobpulse.pipelines.models import (
+    last_load,
+    models_pipeline,
+    parse_as_of,
+    print_models_summary,
+    run_models,
+)
 from jobpulse.pipelines.pipeline import (
     DEFAULT_DATASET,
     build_pipeline,
@@ -73,7 +81,26 @@ def _parser() -> argparse.ArgumentParser:
         help="parallel requests for steps and logs (default: [extract] workers, else 8)",
     )
     load_cmd.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    load_cmd.add_argument(
+        "--no-models", action="store_true", help="do not build the dbt models after the load"
+    )
     load_cmd.set_defaults(command=_load)
+
+    models_cmd = commands.add_parser(
+        "models", help="build the staging views and reliability marts (dbt) on the loaded data"
+    )
+    models_cmd.add_argument(
+        "--destination",
+        help="dlt destination name (default: the destination of the last load, else duckdb)",
+    )
+    models_cmd.add_argument(
+        "--dataset", help=f"raw dataset (default: the last load's, else {DEFAULT_DATASET})"
+    )
+    models_cmd.add_argument(
+        "--as-of", type=_as_of, help="'now' for the marts, ISO 8601 UTC (default: build time)"
+    )
+    models_cmd.add_argument("--test", action="store_true", help="also run the dbt tests")
+    models_cmd.set_defaults(command=_models)
 
     check_cmd = commands.add_parser("check", help="prove the credentials with the cheapest calls")
     check_cmd.add_argument(
@@ -120,7 +147,29 @@ def _load(args: argparse.Namespace) -> int:
         )
         summaries.append(load(name, SOURCES[name].make_source, pipeline))
     print_summaries(summaries)
-    return 0 if all(s.ok for s in summaries) else 1
+    ok = all(s.ok for s in summaries)
+    if ok and not args.no_models:
+        summary = run_models(models_pipeline(destination_for(args.destination), args.dataset))
+        print_models_summary(summary)
+        ok = summary.ok
+    return 0 if ok else 1
+
+
+def _as_of(text: str) -> pendulum.DateTime:
+    try:
+        return parse_as_of(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 timestamp: {text!r}") from exc
+
+
+def _models(args: argparse.Namespace) -> int:
+    previous = last_load()
+    destination = args.destination or (previous[0] if previous else "duckdb")
+    dataset = args.dataset or (previous[1] if previous else DEFAULT_DATASET)
+    pipeline = models_pipeline(destination_for(destination), dataset)
+    summary = run_models(pipeline, as_of=args.as_of, test=args.test)
+    print_models_summary(summary)
+    return 0 if summary.ok else 1
 
 
 def _check(args: argparse.Namespace) -> int:
