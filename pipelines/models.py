@@ -72,10 +72,15 @@ def parse_as_of(text: str) -> pendulum.DateTime:
     return parsed.in_timezone("UTC")
 
 
-def models_pipeline(destination: Any, dataset_name: str = DEFAULT_DATASET) -> Pipeline:
+def models_pipeline(
+    destination: Any, dataset_name: str = DEFAULT_DATASET, pipelines_dir: str | None = None
+) -> Pipeline:
     """A pipeline that only carries destination, credentials and dataset to dlt's dbt runner."""
     return dlt.pipeline(
-        pipeline_name=MODELS_PIPELINE, destination=destination, dataset_name=dataset_name
+        pipeline_name=MODELS_PIPELINE,
+        destination=destination,
+        dataset_name=dataset_name,
+        pipelines_dir=pipelines_dir,  # type: ignore[arg-type]  # None means dlt's default
     )
 
 
