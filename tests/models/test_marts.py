@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import dlt
@@ -46,7 +45,7 @@ MARTS = (
 
 
 @pytest.fixture(scope="module")
-def on_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+def on_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """`jobpulse models --as-of … --test` with VIRTUAL_ENV unset, on a DuckDB file."""
     root = tmp_path_factory.mktemp("duckdb_models")
     database = root / "jobpulse.duckdb"
@@ -58,11 +57,11 @@ def on_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         output = io.StringIO()
         with contextlib.redirect_stdout(output):
             exit_code = cli.main(["models", "--as-of", AS_OF_TEXT, "--test"])
-        yield Built(raw, "jobpulse_marts", exit_code, output.getvalue())
+    return Built(raw, "jobpulse_marts", exit_code, output.getvalue())
 
 
 @pytest.fixture(scope="module")
-def on_postgres(tmp_path_factory: pytest.TempPathFactory, postgres_dsn: str) -> Iterator[Built]:
+def on_postgres(tmp_path_factory: pytest.TempPathFactory, postgres_dsn: str) -> Built:
     """The same history on a real PostgreSQL server, raw dataset `models_test_raw`."""
     root = tmp_path_factory.mktemp("postgres_models")
     destination = dlt.destinations.postgres(postgres_dsn)
@@ -70,7 +69,7 @@ def on_postgres(tmp_path_factory: pytest.TempPathFactory, postgres_dsn: str) -> 
         raw = load_raw(all_vendors(), destination, "models_test_raw", str(root / "p"))
         pipeline = models_pipeline(destination, "models_test_raw", str(root / "p"))
         summary = run_models(pipeline, as_of=AS_OF, test=True)
-        yield Built(raw, "models_test_marts", 0 if summary.ok else 1, summary.error or "")
+    return Built(raw, "models_test_marts", 0 if summary.ok else 1, summary.error or "")
 
 
 def rows(built: Built, sql: str) -> list[dict[str, Any]]:
