@@ -11,6 +11,7 @@ import threading
 from collections.abc import Sequence
 
 import pendulum
+
 from jobpulse.pipelines.defaults import install_defaults
 from jobpulse.pipelines.demo import run_demo
 from jobpulse.pipelines.models import (

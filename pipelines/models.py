@@ -190,3 +190,16 @@ def print_jobs_needing_attention(rows: Sequence[dict[str, Any]]) -> None:
             f"  30-day success {'-' if rate is None else f'{rate:.0%}':>4}"
             f"  flips {row['flaky_flips_30d']}"
         )
+
+
+def build_and_report(
+    destination: Any, dataset_name: str = DEFAULT_DATASET, pipelines_dir: str | None = None
+) -> int:
+    """For the demo: build the models on `destination`, then print the jobs needing attention."""
+    pipeline = models_pipeline(destination, dataset_name, pipelines_dir)
+    summary = run_models(pipeline)
+    print_models_summary(summary)
+    if not summary.ok:
+        return 1
+    print_jobs_needing_attention(jobs_needing_attention(pipeline, dataset_name))
+    return 0

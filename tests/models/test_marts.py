@@ -11,7 +11,6 @@ from typing import Any
 
 import dlt
 import pytest
-from pytest import approx
 
 from jobpulse.pipelines import cli
 from jobpulse.pipelines.models import jobs_needing_attention, models_pipeline, run_models
@@ -107,7 +106,9 @@ def test_staging_views_and_mart_tables_land_in_their_own_schemas(on_duckdb: Buil
 
 
 def test_fct_job_runs_row_count_equals_the_sum_of_the_raw_run_tables(on_duckdb: Built) -> None:
-    raw = sum(query(on_duckdb.raw, f"select count(*) from jobpulse_raw.{t}")[0][0] for t in RUN_TABLES)
+    raw = sum(
+        query(on_duckdb.raw, f"select count(*) from jobpulse_raw.{t}")[0][0] for t in RUN_TABLES
+    )
     (facts,) = query(on_duckdb.raw, "select count(*) from jobpulse_marts.fct_job_runs")[0]
     assert facts == raw == 40
 
@@ -154,7 +155,13 @@ def test_statuses_are_normalised_ignoring_case_and_raw_kept(
         # id-only query-log job: keyed by the kind its result shows, started at its finish
         ("alation:QueryLogIngestion:id:1", None, at("03-19 09:00:00.5"), at("03-19 09:00:00.5"), 3),
         # mParticle: the pipeline's name, records extracted
-        ("mparticle:pipe-1:251", "Example Pipeline", at("03-19 17:15:48"), at("03-19 17:20:48"), 1376),
+        (
+            "mparticle:pipe-1:251",
+            "Example Pipeline",
+            at("03-19 17:15:48"),
+            at("03-19 17:20:48"),
+            1376,
+        ),
     ],
 )
 def test_vendor_runs_get_their_job_key_name_and_times(
@@ -223,7 +230,7 @@ HEALTH: dict[str, dict[str, Any]] = {
         "runs_30d": 5,
         "success_rate_7d": 1.0,
         "p50_duration_seconds_30d": 100.0,
-        "p95_duration_seconds_30d": approx(342.0),  # 110 + 0.8 * (400 - 110)
+        "p95_duration_seconds_30d": pytest.approx(342.0),  # 110 + 0.8 * (400 - 110)
         "mttr_seconds_30d": None,
         "expected_interval_seconds": 3600.0,
         "is_overdue": False,  # 1 h since the last start, 2 h allowed
@@ -236,7 +243,7 @@ HEALTH: dict[str, dict[str, Any]] = {
         "consecutive_failures": 0,
         "runs_30d": 3,
         "success_rate_7d": 0.5,
-        "success_rate_30d": approx(2 / 3),
+        "success_rate_30d": pytest.approx(2 / 3),
         "mttr_seconds_30d": 60.0,
         "flaky_flips_30d": 1,
         "health_verdict": "healthy",
@@ -244,13 +251,13 @@ HEALTH: dict[str, dict[str, Any]] = {
     # 6 hourly runs, then 31 h of silence: overdue beats slow (j6 is a regression)
     "snowplow:jj@prod": {
         "p50_duration_seconds_30d": 101.0,
-        "p95_duration_seconds_30d": approx(116.0),  # 104 + 0.75 * 16
+        "p95_duration_seconds_30d": pytest.approx(116.0),  # 104 + 0.75 * 16
         "expected_interval_seconds": 3600.0,
         "is_overdue": True,
         "health_verdict": "overdue",
     },
     "snowplow:jk@prod": {
-        "p95_duration_seconds_30d": approx(92.5),
+        "p95_duration_seconds_30d": pytest.approx(92.5),
         "expected_interval_seconds": None,  # 4 runs: fewer than 5
         "health_verdict": "slow",
     },
@@ -349,9 +356,9 @@ def test_duration_regressions_by_ratio_or_robust_z(on_duckdb: Built) -> None:
     )
     assert [tuple(r.values()) for r in found] == [
         # baseline 100,110,90,100: median 100, MAD 5
-        ("snowplow:jc@prod:c5", 400.0, 100.0, 4.0, approx(300 / (1.4826 * 5)), 4),
+        ("snowplow:jc@prod:c5", 400.0, 100.0, 4.0, pytest.approx(300 / (1.4826 * 5)), 4),
         # baseline 100,104,96,102,98: median 100, MAD 2; ratio 1.2 only
-        ("snowplow:jj@prod:j6", 120.0, 100.0, 1.2, approx(20 / (1.4826 * 2)), 5),
+        ("snowplow:jj@prod:j6", 120.0, 100.0, 1.2, pytest.approx(20 / (1.4826 * 2)), 5),
         # baseline 50,50,50: MAD 0, so no z-score
         ("snowplow:jk@prod:k4", 100.0, 50.0, 2.0, None, 3),
     ]
@@ -365,8 +372,8 @@ def test_step_bottlenecks_shares_of_failures_and_time(on_duckdb: Built) -> None:
         "from jobpulse_marts.step_bottlenecks order by step_name",
     )
     assert [tuple(r.values()) for r in found] == [
-        ("extract", 2, 0, 0.0, 0.0, 150.0, 195.0, 300.0, approx(1 / 3)),
-        ("load", 2, 1, 0.5, 1.0, 400.0, 400.0, 600.0, approx(2 / 3)),
+        ("extract", 2, 0, 0.0, 0.0, 150.0, 195.0, 300.0, pytest.approx(1 / 3)),
+        ("load", 2, 1, 0.5, 1.0, 400.0, 400.0, 600.0, pytest.approx(2 / 3)),
     ]
 
 
