@@ -25,6 +25,7 @@ from dlt.pipeline.pipeline import Pipeline
 from jobpulse.pipelines.pipeline import DEFAULT_DATASET, PIPELINE_PREFIX, explain
 from jobpulse.pipelines.registry import SOURCES
 from jobpulse.pipelines.sandboxes import environment
+from jobpulse.sources.shared.redaction import redact
 from jobpulse.sql import PROFILES_DIR, PROJECT_DIR
 
 MODELS_PIPELINE: Final = "jobpulse_models"
@@ -122,7 +123,7 @@ def run_models(
     except DBTProcessingError as exc:
         failed = [r for r in exc.run_results or [] if r.status not in ("success", "pass")]
         detail = "; ".join(f"{r.model_name}: {r.message}" for r in failed) or str(exc)
-        summary.error = f"dbt {exc.command} failed: {detail}"
+        summary.error = redact(f"dbt {exc.command} failed: {detail}")
     except Exception as exc:
         summary.error = explain(exc)
     return summary
