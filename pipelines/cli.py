@@ -10,17 +10,9 @@ import sys
 import threading
 from collections.abc import Sequence
 
-import pendulum
-
 from jobpulse.pipelines.defaults import install_defaults
 from jobpulse.pipelines.demo import run_demo
-from jobpulse.pipelines.models import (
-    last_load,
-    models_pipeline,
-    parse_as_of,
-    print_models_summary,
-    run_models,
-)
+from jobpulse.pipelines.models import as_of_argument, models_after_load, models_command
 from jobpulse.pipelines.pipeline import (
     DEFAULT_DATASET,
     build_pipeline,
@@ -98,7 +90,9 @@ def _parser() -> argparse.ArgumentParser:
         "--dataset", help=f"raw dataset (default: the last load's, else {DEFAULT_DATASET})"
     )
     models_cmd.add_argument(
-        "--as-of", type=_as_of, help="'now' for the marts, ISO 8601 UTC (default: build time)"
+        "--as-of",
+        type=as_of_argument,
+        help="'now' for the marts, ISO 8601 UTC (default: build time)",
     )
     models_cmd.add_argument("--test", action="store_true", help="also run the dbt tests")
     models_cmd.set_defaults(command=_models)
@@ -149,28 +143,11 @@ def _load(args: argparse.Namespace) -> int:
         summaries.append(load(name, SOURCES[name].make_source, pipeline))
     print_summaries(summaries)
     ok = all(s.ok for s in summaries)
-    if ok and not args.no_models:
-        summary = run_models(models_pipeline(destination_for(args.destination), args.dataset))
-        print_models_summary(summary)
-        ok = summary.ok
-    return 0 if ok else 1
-
-
-def _as_of(text: str) -> pendulum.DateTime:
-    try:
-        return parse_as_of(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 timestamp: {text!r}") from exc
+    return 0 if ok and (args.no_models or models_after_load(args.destination, args.dataset)) else 1
 
 
 def _models(args: argparse.Namespace) -> int:
-    previous = last_load()
-    destination = args.destination or (previous[0] if previous else "duckdb")
-    dataset = args.dataset or (previous[1] if previous else DEFAULT_DATASET)
-    pipeline = models_pipeline(destination_for(destination), dataset)
-    summary = run_models(pipeline, as_of=args.as_of, test=args.test)
-    print_models_summary(summary)
-    return 0 if summary.ok else 1
+    return models_command(args.destination, args.dataset, args.as_of, args.test)
 
 
 def _check(args: argparse.Namespace) -> int:

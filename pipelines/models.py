@@ -7,6 +7,7 @@ target and log folders in the pipeline's working directory rather than in the in
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import types
@@ -22,7 +23,7 @@ from dlt.common.runners import Venv
 from dlt.helpers.dbt.exceptions import DBTNodeResult, DBTProcessingError
 from dlt.pipeline.pipeline import Pipeline
 
-from jobpulse.pipelines.pipeline import DEFAULT_DATASET, PIPELINE_PREFIX, explain
+from jobpulse.pipelines.pipeline import DEFAULT_DATASET, PIPELINE_PREFIX, destination_for, explain
 from jobpulse.pipelines.registry import SOURCES
 from jobpulse.pipelines.sandboxes import environment
 from jobpulse.sources.shared.redaction import redact
@@ -71,6 +72,35 @@ def parse_as_of(text: str) -> pendulum.DateTime:
     if not isinstance(parsed, pendulum.DateTime):
         raise ValueError(f"--as-of needs a date and time, got {text!r}")
     return parsed.in_timezone("UTC")
+
+
+def as_of_argument(text: str) -> pendulum.DateTime:
+    """argparse type of `--as-of`."""
+    try:
+        return parse_as_of(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 timestamp: {text!r}") from exc
+
+
+def models_command(
+    destination: str | None, dataset: str | None, as_of: pendulum.DateTime | None, test: bool
+) -> int:
+    """`jobpulse models`: where the last load went, unless told otherwise."""
+    previous = last_load()
+    destination = destination or (previous[0] if previous else "duckdb")
+    dataset = dataset or (previous[1] if previous else DEFAULT_DATASET)
+    summary = run_models(
+        models_pipeline(destination_for(destination), dataset), as_of=as_of, test=test
+    )
+    print_models_summary(summary)
+    return 0 if summary.ok else 1
+
+
+def models_after_load(destination: str, dataset: str) -> bool:
+    """`jobpulse load`: build the models on what was just loaded; True when they built."""
+    summary = run_models(models_pipeline(destination_for(destination), dataset))
+    print_models_summary(summary)
+    return summary.ok
 
 
 def models_pipeline(

@@ -60,7 +60,7 @@ def test_load_with_no_models_only_loads(
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("models must not run")
 
-    monkeypatch.setattr(cli, "run_models", refuse)
+    monkeypatch.setattr(cli, "models_after_load", refuse)
     assert cli.main(["load", "--source", "snowplow", "--quiet", "--no-models"]) == 0
     assert "models:" not in capsys.readouterr().out
 
@@ -69,7 +69,7 @@ def test_a_failed_load_does_not_build_the_models(monkeypatch: pytest.MonkeyPatch
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("models must not run")
 
-    monkeypatch.setattr(cli, "run_models", refuse)
+    monkeypatch.setattr(cli, "models_after_load", refuse)
     # no Snowplow settings at all: the load fails
     assert cli.main(["load", "--source", "snowplow", "--quiet"]) == 1
 
