@@ -12,6 +12,17 @@ latest as (
     select max(observed_at) as observed_at from issues
 ),
 
+first_seen as (
+    select
+        event_spec_id,
+        issue_code,
+        issue_source,
+        issue_title,
+        min(observed_at) as first_observed_at
+    from issues
+    group by event_spec_id, issue_code, issue_source, issue_title
+),
+
 final as (
     select
         issues.event_spec_id,
@@ -26,14 +37,11 @@ final as (
     from issues
     inner join latest
         on issues.observed_at = latest.observed_at
-    inner join (
-        select event_spec_id, issue_code, issue_source, min(observed_at) as first_observed_at
-        from issues
-        group by event_spec_id, issue_code, issue_source
-    ) as first_seen
+    inner join first_seen
         on issues.event_spec_id = first_seen.event_spec_id
         and issues.issue_code = first_seen.issue_code
         and issues.issue_source = first_seen.issue_source
+        and issues.issue_title = first_seen.issue_title
     left join specs
         on issues.event_spec_id = specs.event_spec_id
     where not coalesce(specs.is_deleted, false)

@@ -4,6 +4,7 @@ with source as (
         ['pipeline_run_id', 'text'],
         ['pipeline_id', 'text'],
         ['pipeline_run_state', 'text'],
+        ['state', 'text'],
         ['pipeline_run_type', 'text'],
         ['is_externally_triggered', 'boolean'],
         ['logical_date', 'timestamp'],
@@ -16,13 +17,19 @@ with source as (
     ]) }}
 ),
 
+stated as (
+    -- v2 of the API may spell the run's state `state`
+    select *, coalesce(pipeline_run_state, state) as run_state
+    from source
+),
+
 final as (
     select
         'mparticle:' || pipeline_id || ':' || pipeline_run_id as run_key,
         'mparticle' as source_system,
         'mparticle:' || pipeline_id as job_key,
         pipeline_run_id as run_id,
-        {{ jobpulse_status('pipeline_run_state', {
+        {{ jobpulse_status('run_state', {
             'success': 'success',
             'failed': 'failed',
             'running': 'running',
@@ -30,7 +37,7 @@ final as (
             'triggered': 'queued',
             'dataset_triggered': 'queued',
         }) }} as status,
-        pipeline_run_state as status_raw,
+        run_state as status_raw,
         started_at,
         ended_at,
         duration_seconds,
@@ -43,7 +50,7 @@ final as (
         records_extracted,
         records_mapped,
         event_batches_generated
-    from source
+    from stated
 )
 
 select * from final
