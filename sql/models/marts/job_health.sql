@@ -7,8 +7,9 @@ outcomes as (
     select * from {{ ref('int_job_outcomes') }}
 ),
 
-baselines as (
-    select * from {{ ref('int_duration_baselines') }}
+regressions as (
+    -- reuse the mart rather than compute every baseline again
+    select run_key from {{ ref('job_duration_regressions') }}
 ),
 
 last_run as (
@@ -157,7 +158,7 @@ measured as (
                 > 2 * intervals.expected_interval_seconds,
             false
         ) as is_overdue,
-        coalesce(baselines.is_regression, false) as is_last_success_regression,
+        regressions.run_key is not null as is_last_success_regression,
         window_stats.successes_30d,
         window_stats.failures_30d
     from last_run
@@ -173,8 +174,8 @@ measured as (
         on last_run.job_key = flips.job_key
     left join intervals
         on last_run.job_key = intervals.job_key
-    left join baselines
-        on last_success.run_key = baselines.run_key
+    left join regressions
+        on last_success.run_key = regressions.run_key
 ),
 
 final as (
