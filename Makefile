@@ -33,6 +33,7 @@ test: lint
 
 bench: relink
 	$(BIN)/python -m bench.bench_snowplow_load
+	$(BIN)/python -m bench.bench_models
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache jobpulse.duckdb jobpulse_demo.duckdb

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from jobpulse.pipelines.defaults import install_defaults
 from jobpulse.pipelines.demo import run_demo
+from jobpulse.pipelines.models import as_of_argument, models_after_load, models_command
 from jobpulse.pipelines.pipeline import (
     DEFAULT_DATASET,
     destination_for,
@@ -109,7 +110,30 @@ def _parser() -> argparse.ArgumentParser:
         "(default: 0, exit at once with code 75)",
     )  # fmt: skip
     load_cmd.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    load_cmd.add_argument(
+        "--no-models", action="store_true", help="do not build the dbt models after the load"
+    )
     load_cmd.set_defaults(command=_load, command_name="load")
+
+    models_cmd = commands.add_parser(
+        "models",
+        parents=[common],
+        help="build the staging views and reliability marts (dbt) on the loaded data",
+    )
+    models_cmd.add_argument(
+        "--destination",
+        help="dlt destination name (default: the destination of the last load, else duckdb)",
+    )
+    models_cmd.add_argument(
+        "--dataset", help=f"raw dataset (default: the last load's, else {DEFAULT_DATASET})"
+    )
+    models_cmd.add_argument(
+        "--as-of",
+        type=as_of_argument,
+        help="'now' for the marts, ISO 8601 UTC (default: build time)",
+    )
+    models_cmd.add_argument("--test", action="store_true", help="also run the dbt tests")
+    models_cmd.set_defaults(command=_models, command_name="models")
 
     check_cmd = commands.add_parser(
         "check", parents=[common], help="prove the settings and credentials with the cheapest calls"
@@ -206,7 +230,10 @@ def _load(args: argparse.Namespace) -> int:
             )
         )
     print_summaries(summaries)
-    return exit_code(summaries)
+    code = exit_code(summaries)
+    if code == 0 and not args.no_models:
+        return 0 if models_after_load(args.destination, args.dataset) else 1
+    return code
 
 
 def _say_waiting(source: str, seconds: float) -> Callable[[Path], None]:
@@ -219,6 +246,10 @@ def _say_waiting(source: str, seconds: float) -> Callable[[Path], None]:
         )
 
     return say
+
+
+def _models(args: argparse.Namespace) -> int:
+    return models_command(args.destination, args.dataset, args.as_of, args.test)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -41,7 +41,7 @@ def test_help_describes_every_command(
 def test_load_writes_jobpulse_duckdb_and_prints_a_summary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["load", "--source", "snowplow", "--quiet"]) == 0
+    assert main(["load", "--source", "snowplow", "--quiet", "--no-models"]) == 0
     out = capsys.readouterr().out
     where = f"duckdb file {tmp_path / 'jobpulse.duckdb'}, dataset jobpulse_raw"
     assert out.startswith(f"snowplow: loaded into {where} (")
@@ -57,7 +57,10 @@ def test_load_writes_jobpulse_duckdb_and_prints_a_summary(
 
 @pytest.mark.usefixtures("snowplow_env")
 def test_load_into_a_named_dataset(tmp_path: Path) -> None:
-    assert main(["load", "--source", "all", "--dataset", "vendor_history", "--quiet"]) == 0
+    assert (
+        main(["load", "--source", "all", "--dataset", "vendor_history", "--quiet", "--no-models"])
+        == 0
+    )
     with duckdb.connect(str(tmp_path / "jobpulse.duckdb"), read_only=True) as connection:
         row = connection.execute("select count(*) from vendor_history.snowplow_job_runs").fetchone()
         assert row is not None
@@ -161,7 +164,7 @@ def test_load_into_postgres_by_destination_name(
     monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres_dsn)
     dataset = "cli_postgres_raw"
     assert main(["load", "--source", "snowplow", "--destination", "postgres",
-                 "--dataset", dataset, "--quiet"]) == 0  # fmt: skip
+                 "--dataset", dataset, "--quiet", "--no-models"]) == 0  # fmt: skip
     out = capsys.readouterr().out
     assert out.startswith("snowplow: loaded into postgres postgresql://")
     assert f", dataset {dataset} (" in out
@@ -180,7 +183,7 @@ def test_load_writes_the_duckdb_file_dlt_settings_name(
     elsewhere = tmp_path / "history" / "vendors.duckdb"
     elsewhere.parent.mkdir()
     monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(elsewhere))
-    assert main(["load", "--source", "snowplow", "--quiet"]) == 0
+    assert main(["load", "--source", "snowplow", "--quiet", "--no-models"]) == 0
     assert elsewhere.exists()
     assert not (tmp_path / "jobpulse.duckdb").exists()
 
@@ -202,7 +205,7 @@ def test_settings_are_read_from_dot_dlt_toml_files(
     # As a new `jobpulse` process would: read the files that now exist.
     Container()[PluggableRunContext].reload_providers()
     assert main(["check", "--source", "snowplow"]) == 0
-    assert main(["load", "--source", "snowplow", "--quiet"]) == 0
+    assert main(["load", "--source", "snowplow", "--quiet", "--no-models"]) == 0
     out = capsys.readouterr().out
     assert "v3 token issued" in out
     assert "snowplow: loaded" in out
@@ -212,7 +215,7 @@ def test_settings_are_read_from_dot_dlt_toml_files(
 def test_load_reports_progress_on_stderr_and_the_summary_on_stdout(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["load", "--source", "snowplow"]) == 0
+    assert main(["load", "--source", "snowplow", "--no-models"]) == 0
     captured = capsys.readouterr()
     assert "Extract snowplow" in captured.err
     assert "snowplow_job_runs" in captured.err  # items counted per resource as they arrive

@@ -12,7 +12,7 @@ from jobpulse.pipelines.cli import main
 from jobpulse.pipelines.registry import SOURCES
 from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 
-LOAD = ["load", "--source", "snowplow", "--quiet"]
+LOAD = ["load", "--source", "snowplow", "--quiet", "--no-models"]
 
 
 @pytest.fixture

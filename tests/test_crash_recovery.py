@@ -45,7 +45,7 @@ class Scheduled:
         self.folder.mkdir(exist_ok=True)
         settings = SOURCES["snowplow"].sandbox_settings(self.sandbox)
         return subprocess.run(
-            child_command("load", "--source", "snowplow", "--quiet"),
+            child_command("load", "--source", "snowplow", "--quiet", "--no-models"),
             cwd=self.folder,
             env=child_environment(settings, pendulum.now("UTC"), self.folder / "dlt", **hooks),
             capture_output=True,

@@ -26,7 +26,7 @@ BUSY_LINE = "snowplow: not started: another load of snowplow is running"
 @pytest.fixture(params=["duckdb", "postgres"])
 def load_args(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """`jobpulse load` arguments for one destination; PostgreSQL gets a dataset of its own."""
-    args = ["load", "--source", "snowplow", "--quiet"]
+    args = ["load", "--source", "snowplow", "--quiet", "--no-models"]
     if request.param == "duckdb":
         return args
     dsn: str = request.getfixturevalue("postgres_dsn")

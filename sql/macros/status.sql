@@ -1,0 +1,17 @@
+{#- A vendor's raw status normalised to success | failed | running | queued | cancelled |
+    skipped | unknown; matching ignores case and surrounding spaces. mapping: raw (lower case) ->
+    normalised; anything else (null included) is `unknown`. -#}
+{% macro jobpulse_status(column, mapping) -%}
+    case lower(trim({{ column }}))
+    {%- for raw, status in mapping.items() %}
+        when '{{ raw }}' then '{{ status }}'
+    {%- endfor %}
+        else 'unknown'
+    end
+{%- endmacro %}
+
+
+{#- Terminal statuses: the run has ended and will not change. -#}
+{% macro jobpulse_is_terminal(status_column) -%}
+    ({{ status_column }} in ('success', 'failed', 'skipped', 'cancelled'))
+{%- endmacro %}

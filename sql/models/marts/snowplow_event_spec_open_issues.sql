@@ -1,0 +1,50 @@
+-- grain: one row per compatibility finding seen by the latest load that checked compatibility,
+-- on a live event specification: what is open now
+with issues as (
+    select * from {{ ref('stg_snowplow__event_spec_issues') }}
+),
+
+specs as (
+    select * from {{ ref('stg_snowplow__event_specs') }}
+),
+
+latest as (
+    select max(observed_at) as observed_at from issues
+),
+
+first_seen as (
+    select
+        event_spec_id,
+        issue_code,
+        issue_source,
+        issue_title,
+        min(observed_at) as first_observed_at
+    from issues
+    group by event_spec_id, issue_code, issue_source, issue_title
+),
+
+final as (
+    select
+        issues.event_spec_id,
+        specs.event_spec_name,
+        specs.status as event_spec_status,
+        issues.issue_type,
+        issues.issue_code,
+        issues.issue_title,
+        issues.issue_source,
+        issues.observed_at,
+        first_seen.first_observed_at
+    from issues
+    inner join latest
+        on issues.observed_at = latest.observed_at
+    inner join first_seen
+        on issues.event_spec_id = first_seen.event_spec_id
+        and issues.issue_code = first_seen.issue_code
+        and issues.issue_source = first_seen.issue_source
+        and issues.issue_title = first_seen.issue_title
+    left join specs
+        on issues.event_spec_id = specs.event_spec_id
+    where not coalesce(specs.is_deleted, false)
+)
+
+select * from final

@@ -1,0 +1,34 @@
+-- grain: one row per step of a Snowplow BDP job run (run_id, step_name)
+with source as (
+    {{ jobpulse_raw_relation('snowplow_job_steps', [
+        ['run_id', 'text'],
+        ['step_name', 'text'],
+        ['state', 'text'],
+        ['started_at', 'timestamp'],
+        ['ended_at', 'timestamp'],
+        ['duration_seconds', 'double'],
+        ['organization_id', 'text'],
+    ]) }}
+),
+
+final as (
+    select
+        run_id,
+        step_name,
+        {{ jobpulse_status('state', {
+            'succeeded': 'success',
+            'succeeded_no_op': 'success',
+            'failed': 'failed',
+            'running': 'running',
+            'waiting': 'queued',
+            'skipped': 'skipped',
+        }) }} as status,
+        state as status_raw,
+        started_at,
+        ended_at,
+        duration_seconds,
+        organization_id
+    from source
+)
+
+select * from final
