@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import os
+import shlex
 import sys
 import threading
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from jobpulse.pipelines.pipeline import (
 )
 from jobpulse.pipelines.registry import SOURCES
 from jobpulse.pipelines.sandboxes import running_sandboxes
+from jobpulse.pipelines.tailer_commands import add_tailer_parser
 
 ALL = "all"
 
@@ -92,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="load every source from its sandbox into ./jobpulse.duckdb and summarise"
     )
     demo_cmd.set_defaults(command=_demo)
+    add_tailer_parser(commands)
     return parser
 
 
@@ -138,7 +141,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     with running_sandboxes(list(SOURCES), args.port) as settings:
         print("Sandboxes running on 127.0.0.1. Point jobpulse at them with:")
         for key, value in settings.items():
-            print(f"export {key}={value}")
+            print(f"export {key}={shlex.quote(value)}")
         print("Press Ctrl-C to stop.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

@@ -40,7 +40,7 @@ class TailerClient:
             )
         jwt = str(jwt).strip()
         register_secret(jwt)
-        auth = BearerTokenAuth(token=jwt)  # type: ignore[arg-type]
+        auth = BearerTokenAuth(token=jwt)
         self._http = VendorClient(VENDOR, base_url, auth=auth)
         # Launching is not safe to repeat: a retried timeout could start the job twice.
         self._http_once = VendorClient(VENDOR, base_url, auth=auth, retry=False)
