@@ -2,9 +2,10 @@
 
 Tailer has no "list every run" call: `get_last_status` answers the latest `limit` runs, of all
 days or of one `execution_date`. So a load asks for the latest runs; when that page is full and
-its oldest run is still newer than the newest run already stored, it pages back day by day until
-it reaches the stored runs (first load: `initial_lookback_days` back). Runs stored while not
-terminal are then checked again with `check_run_status`, with their own `job_id`.
+its oldest run is still newer than the newest run already stored, it pages back day by day (each
+day asked with the largest `limit`) until it reaches the stored runs (first load:
+`initial_lookback_days` back). Runs stored while not terminal are then checked again with
+`check_run_status`, with their own `job_id`.
 
 State per operation (dlt resource state, committed with the data): the start of the newest run
 stored, and the runs not yet terminal. Nothing else, never a token.
@@ -23,7 +24,13 @@ from jobpulse.sources.shared.timeutil import parse_timestamp
 from jobpulse.sources.tailer.client import TailerClient
 from jobpulse.sources.tailer.identity import Operation
 from jobpulse.sources.tailer.records import is_terminal, run_key, started_at
-from jobpulse.sources.tailer.settings import CHECK_RUN_STATUS, GET_LAST_STATUS, STATUS_PATH, VENDOR
+from jobpulse.sources.tailer.settings import (
+    CHECK_RUN_STATUS,
+    GET_LAST_STATUS,
+    MAX_LIMIT,
+    STATUS_PATH,
+    VENDOR,
+)
 
 Record = dict[str, Any]
 RunKey = tuple[str, str]
@@ -72,7 +79,7 @@ def fetch_operation(
         oldest = min(starts)
         stop = cursor.date() if cursor is not None else lookback_floor
         if (cursor is None and oldest.date() >= stop) or (cursor is not None and oldest > cursor):
-            _page_back(client, operation, fetched, oldest.date(), stop, cursor, limit=limit)
+            _page_back(client, operation, fetched, oldest.date(), stop, cursor)
 
     _check_open_runs(client, operation, fetched, state.get("open") or [])
     _remember(state, fetched, cursor, endpoint)
@@ -86,11 +93,14 @@ def _page_back(
     day: pendulum.Date,
     stop: pendulum.Date,
     cursor: pendulum.DateTime | None,
-    *,
-    limit: int,
 ) -> None:
     """Ask each UTC day from `day` back to `stop`, and one day more if the stored runs were not
-    met on `stop` (the API's day may not be the UTC day)."""
+    met on `stop` (the API's day may not be the UTC day).
+
+    Days are asked with the largest `limit`, whatever the configured one: a day cannot be paged
+    further, so a burst of more than `limit` runs in one day is still captured whole.
+    """
+    limit = MAX_LIMIT
     endpoint = client.endpoint(STATUS_PATH, GET_LAST_STATUS)
     while True:
         batch = client.get_last_status(operation, limit=limit, execution_date=day.isoformat())

@@ -37,9 +37,9 @@ WORKFLOW = OperationSpec(
     environment="DEV",
     configuration_type="workflow",
     configuration_id="000099-iowa-liquor-load-pda",
-    every=pendulum.duration(days=1),
+    every=pendulum.duration(days=2),
     offset=pendulum.duration(hours=3),
-    mean_seconds=30 * 3600,  # longer than a day: always one RUNNING
+    mean_seconds=36 * 3600,  # 25 to 47 hours: longer than a day
     failure_rate=0.2,
     no_match_rate=0.2,
 )
@@ -72,7 +72,9 @@ def truth_runs(sandbox: TailerSandbox, since: pendulum.DateTime) -> set[tuple[st
     return {(run["job_id"], run["run_id"], run["status"]) for run in runs}
 
 
-def first_load_floor(first_load_at: pendulum.DateTime, days: int = LOOKBACK_DAYS) -> pendulum.DateTime:
+def first_load_floor(
+    first_load_at: pendulum.DateTime, days: int = LOOKBACK_DAYS
+) -> pendulum.DateTime:
     """Midnight UTC of the earliest day the first load asks for."""
     return first_load_at.in_timezone("UTC").subtract(days=days).start_of("day")
 

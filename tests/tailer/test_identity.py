@@ -15,8 +15,8 @@ from jobpulse.sources.tailer.identity import Operation, parse_jobs
 @pytest.mark.parametrize(
     ("configuration_type", "configuration_id", "environment", "expected"),
     [
-        ("table-to-table", "000099_iowa_liquor_prepare_pda", "DEV", "000099_iowa_liquor_prepare_pda_DEV"),
-        ("table-to-table", "000099_iowa_liquor_prepare_pda_DEV", "DEV", "000099_iowa_liquor_prepare_pda_DEV"),
+        ("table-to-table", "000099_prepare_pda", "DEV", "000099_prepare_pda_DEV"),
+        ("table-to-table", "000099_prepare_pda_DEV", "DEV", "000099_prepare_pda_DEV"),
         ("table-to-table", "000099_load_PROD", "PROD", "000099_load_PROD"),
         ("table-to-table", "000099_load_dev", "DEV", "000099_load_dev"),
         ("table-to-table", "000099_load_DEV", "PROD", "000099_load_DEV_PROD"),
@@ -80,7 +80,9 @@ def test_a_source_logs_once_which_ids_it_suffixed(caplog: pytest.LogCaptureFixtu
     assert "wf" not in lines[0]
 
 
-@pytest.mark.parametrize(("setting", "value"), [("limit", 1001), ("limit", 0), ("initial_lookback_days", -1)])
+@pytest.mark.parametrize(
+    ("setting", "value"), [("limit", 1001), ("limit", 0), ("initial_lookback_days", -1)]
+)
 def test_limit_above_1000_and_a_negative_lookback_are_refused(setting: str, value: int) -> None:
     with pytest.raises(SourceConfigError, match=setting):
         tailer_source(jobs=JOBS, jwt="a-test-jwt-value", **{setting: value})

@@ -1,4 +1,4 @@
-"""Parsing Tailer's run fields: durations, terminal statuses, derived times, the documented payloads."""
+"""Parsing Tailer's run fields: durations, terminal statuses, derived times, documented payloads."""
 
 from __future__ import annotations
 
