@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pendulum
 import pytest
 import time_machine
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 from dlt.pipeline.pipeline import Pipeline
 
 from jobpulse.pipelines.cli import main
 from jobpulse.pipelines.registry import SOURCES
-from jobpulse.sources.tailer.sandbox import TailerSandbox
+from jobpulse.sources.tailer.sandbox import TailerSandbox, user_job
 from tests.tailer.helpers import (
     LIMIT,
     SMALL_OPERATIONS,
@@ -213,7 +217,7 @@ def test_an_unknown_operation_is_a_warning_and_the_others_still_load(
         "configuration_type": "table-to-table",
         "configuration_id": "000099_no_such_job",
     }
-    jobs = [*__import__("json").loads(settings["jobs"]), unknown]
+    jobs = [*json.loads(settings["jobs"]), unknown]
     pipeline = make_pipeline()
     with caplog.at_level(logging.WARNING, logger="dlt"):
         load_tailer(pipeline, sandbox, jobs=jobs)
@@ -238,3 +242,24 @@ def test_cli_load_source_tailer(
     out = capsys.readouterr().out
     assert "tailer: loaded" in out
     assert "tailer_runs" in out
+
+
+def test_settings_from_dlt_toml_files_with_jobs_as_an_array_of_tables(
+    sandbox: TailerSandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jobs = "".join(
+        "\n[[sources.tailer.jobs]]\n"
+        + "".join(f'{key} = "{value}"\n' for key, value in user_job(spec).items())
+        for spec in SMALL_OPERATIONS
+    )
+    (tmp_path / ".dlt").mkdir()
+    config = f'[sources.tailer]\nbase_url = "{sandbox.base_url}"\n{jobs}'
+    (tmp_path / ".dlt" / "config.toml").write_text(config)
+    (tmp_path / ".dlt" / "secrets.toml").write_text(f'[sources.tailer]\njwt = "{sandbox.jwt}"\n')
+    Container()[PluggableRunContext].reload_providers()  # as a new process would
+
+    assert main(["check", "--source", "tailer"]) == 0
+
+    assert "3 of 3 operations have runs" in capsys.readouterr().out
+    sent = {body["configuration_id"] for body in actions(sandbox)}
+    assert sent == {spec.configuration_id for spec in SMALL_OPERATIONS}
