@@ -281,7 +281,7 @@ def test_post_json_sends_the_body_and_names_the_endpoint_with_its_method(
     requests_mock.post(URL, [{"status_code": 200, "json": {"ok": 1}}, {"status_code": 404}])
 
     assert client.post_json(PATH, {"action": "x"}) == {"ok": 1}
-    assert requests_mock.last_request.json() == {"action": "x"}
+    assert requests_mock.request_history[-1].json() == {"action": "x"}
     with pytest.raises(VendorAPIError, match=r"Acme API POST /v1/jobs/runs: HTTP 404"):
         client.post_json(PATH, {"action": "x"})
 

@@ -35,7 +35,7 @@ def client() -> TailerClient:
 
 
 def _sent(requests_mock: rm.Mocker) -> dict[str, Any]:
-    request = requests_mock.last_request
+    request = requests_mock.request_history[-1]
     assert request.method == "POST"
     assert request.headers["Authorization"] == f"Bearer {JWT}"
     assert request.headers["Content-Type"] == "application/json"

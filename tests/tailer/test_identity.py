@@ -85,4 +85,4 @@ def test_a_source_logs_once_which_ids_it_suffixed(caplog: pytest.LogCaptureFixtu
 )
 def test_limit_above_1000_and_a_negative_lookback_are_refused(setting: str, value: int) -> None:
     with pytest.raises(SourceConfigError, match=setting):
-        tailer_source(jobs=JOBS, jwt="a-test-jwt-value", **{setting: value})
+        tailer_source(jobs=JOBS, jwt="a-test-jwt-value", **{setting: value})  # type: ignore[arg-type]

@@ -49,13 +49,13 @@ def test_no_jwt_in_logs_errors_state_files_or_tables(
 ) -> None:
     pipeline = make_pipeline()
     load_tailer(pipeline, sandbox)
-    failures = []
+    failures: list[BaseException] = []
     for status in (401, 403, 500):
         sandbox.inject("/v1/dag/status", Fault.status_code(status, body=ECHO), times=None)
-        with pytest.raises(Exception) as failure:  # noqa: PT011 - its text is what matters
+        with pytest.raises(Exception) as raised:  # noqa: PT011 - its text is what matters
             load_tailer(pipeline, sandbox)
         sandbox.clear_faults()
-        failures.append(failure.value)
+        failures.append(raised.value)
 
     assert all_logs, "DEBUG logging must have produced lines to check"
     assert "JWT was rejected" in _chain(failures[0])
