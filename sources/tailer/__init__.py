@@ -5,14 +5,15 @@ Resources:
   `get_last_status` / `check_run_status` send it, with the tracked identity and derived
   `started_at`, `ended_at`, `duration_seconds`. Runs not yet terminal are checked again on each
   load until they are.
-- `load_gaps` rows (via `tailer_runs`): days with more runs than one answer can hold.
+- `load_gaps` (merge on `source, gap_from`): days with more runs than one answer can hold.
 
 Loads only read: they never launch a job, reset a workflow or change a configuration's status.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dlt
@@ -21,7 +22,7 @@ from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
 from jobpulse.sources.shared.errors import SourceConfigError
-from jobpulse.sources.shared.gaps import load_gap
+from jobpulse.sources.shared.gaps import Gap, load_gaps
 from jobpulse.sources.shared.timeutil import utc_now
 from jobpulse.sources.tailer.client import TailerClient
 from jobpulse.sources.tailer.history import fetch_operation
@@ -47,6 +48,13 @@ _COLUMNS: Any = {
 }
 
 
+@dataclass(frozen=True)
+class RunRows:
+    """The `tailer_runs` rows of one operation, as one item between the resources."""
+
+    rows: list[dict[str, Any]]
+
+
 @dlt.source(name=SOURCE_NAME)
 def tailer_source(
     jobs: list[dict[str, Any]] = dlt.config.value,
@@ -54,7 +62,7 @@ def tailer_source(
     base_url: str = DEFAULT_BASE_URL,
     initial_lookback_days: int = DEFAULT_INITIAL_LOOKBACK_DAYS,
     limit: int = DEFAULT_LIMIT,
-) -> DltResource:
+) -> Sequence[DltResource]:
     """Tailer run history. Settings under `[sources.tailer]` or `SOURCES__TAILER__*`.
 
     Args:
@@ -74,13 +82,14 @@ def tailer_source(
     operations = parse_jobs(jobs)
     log_suffixes(operations)
     client = TailerClient(base_url, jwt)
-    return tailer_runs(client, operations, int(limit), int(initial_lookback_days))
+    updates = tailer_run_updates(client, operations, int(limit), int(initial_lookback_days))
+    return [updates | tailer_runs(), updates | load_gaps(SOURCE_NAME)]
 
 
-@dlt.resource(primary_key=("job_id", "run_id"), write_disposition="merge", columns=_COLUMNS)
-def tailer_runs(
+@dlt.resource(selected=False)
+def tailer_run_updates(
     client: TailerClient, operations: list[Operation], limit: int, initial_lookback_days: int
-) -> Iterator[Any]:
+) -> Iterator[RunRows | Gap]:
     """Per operation: the latest runs, paged back to the stored ones, and open runs checked."""
     resource_state = dlt.current.resource_state()
     # Only tracked operations are remembered: the state stays bounded by the jobs setting.
@@ -96,7 +105,13 @@ def tailer_runs(
         )
         for gap in fetched.gaps:
             start = pendulum.datetime(gap.day.year, gap.day.month, gap.day.day, tz="UTC")
-            yield load_gap(SOURCE_NAME, start, start.add(days=1), gap.reason)
+            yield Gap(start, start.add(days=1), gap.reason)
         metrics["runs_listed"] = metrics.get("runs_listed", 0) + fetched.listed
         metrics["open_runs_checked"] = metrics.get("open_runs_checked", 0) + fetched.checked
-        yield [run_row(run, operation, endpoint) for run in fetched.runs.values()]
+        yield RunRows([run_row(run, operation, endpoint) for run in fetched.runs.values()])
+
+
+@dlt.transformer(primary_key=("job_id", "run_id"), write_disposition="merge", columns=_COLUMNS)
+def tailer_runs(item: RunRows | Gap) -> list[dict[str, Any]]:
+    """The runs of one operation; gaps go to `load_gaps`."""
+    return item.rows if isinstance(item, RunRows) else []

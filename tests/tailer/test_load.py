@@ -17,6 +17,7 @@ from dlt.pipeline.pipeline import Pipeline
 
 from jobpulse.pipelines.cli import main
 from jobpulse.pipelines.registry import SOURCES
+from jobpulse.sources.tailer import history
 from jobpulse.sources.tailer.sandbox import TailerSandbox, user_job
 from tests.tailer.helpers import (
     LIMIT,
@@ -263,3 +264,23 @@ def test_settings_from_dlt_toml_files_with_jobs_as_an_array_of_tables(
     assert "3 of 3 operations have runs" in capsys.readouterr().out
     sent = {body["configuration_id"] for body in actions(sandbox)}
     assert sent == {spec.configuration_id for spec in SMALL_OPERATIONS}
+
+
+def test_a_day_with_more_runs_than_one_answer_holds_is_recorded_as_a_gap(
+    sandbox: TailerSandbox,
+    make_pipeline: Callable[..., Pipeline],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(history, "MAX_LIMIT", 10)  # the table-to-table job runs 12 times a day
+    pipeline = make_pipeline()
+
+    load_tailer(pipeline, sandbox, initial_lookback_days=1)
+
+    yesterday = pendulum.now("UTC").subtract(days=1).start_of("day")
+    gaps = query(pipeline, "select source, gap_from, gap_to, reason from load_gaps")
+    assert [(source, gap_from, gap_to) for source, gap_from, gap_to, _ in gaps] == [
+        ("tailer", yesterday, yesterday.add(days=1))
+    ]
+    assert "more than 10 runs of table-to-table 000099_iowa_liquor_prepare_pda_DEV" in gaps[0][3]
+    gap_columns = pipeline.default_schema.get_table_columns("load_gaps")
+    assert not gap_columns.keys() & {"run_id", "job_id"}, "load_gaps has only its own columns"
