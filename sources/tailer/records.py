@@ -56,8 +56,12 @@ def run_key(run: Record, endpoint: str) -> tuple[str, str]:
 
 
 def started_at(run: Record, endpoint: str) -> pendulum.DateTime | None:
+    return _moment(run, "start_execution_date", endpoint)
+
+
+def _moment(run: Record, field: str, endpoint: str) -> pendulum.DateTime | None:
     try:
-        return parse_timestamp(run.get("start_execution_date"))
+        return parse_timestamp(run.get(field))
     except ValueError as exc:
         raise VendorPayloadError(VENDOR, endpoint, str(exc), str(run)[:300]) from None
 
@@ -73,6 +77,8 @@ def run_row(run: Record, operation: Operation, endpoint: str) -> Record:
     ended = None
     if is_terminal(run) and started is not None and duration is not None:
         ended = started + pendulum.duration(seconds=duration)
+    elif is_terminal(run):
+        ended = _moment(run, "last_update_date", endpoint)  # no duration: the last update ended it
     row: Record = {
         **run,
         "account": run.get("account") or operation.account,

@@ -135,3 +135,11 @@ def test_an_unreadable_start_or_duration_is_a_payload_error() -> None:
         run_row({**DOC_RUN, "start_execution_date": "yesterday"}, OPERATION, ENDPOINT)
     with pytest.raises(VendorPayloadError, match="duration"):
         run_row({**DOC_RUN, "duration": "long"}, OPERATION, ENDPOINT)
+
+
+def test_a_finished_run_without_duration_ends_at_its_last_update() -> None:
+    row = run_row({**DOC_RUN, "duration": None}, OPERATION, ENDPOINT)
+    assert row["duration_seconds"] is None
+    assert row["ended_at"] == pendulum.datetime(2020, 12, 30, 11, 30, 7, 960767)
+    bare = {**DOC_STORAGE_RUN, "duration": ""}
+    assert run_row(bare, OPERATION, ENDPOINT)["ended_at"] is None
