@@ -119,7 +119,8 @@ def _operation(args: argparse.Namespace) -> Operation:
     return operation
 
 
-def _failing(args: argparse.Namespace, run: Any) -> int:
+def _run_action(args: argparse.Namespace, run: Any) -> int:
+    """Run a command's body with a client from the settings; errors explained on stderr."""
     try:
         return int(run(tailer_client(), _operation(args)))
     except Exception as exc:
@@ -135,7 +136,7 @@ def _launch(args: argparse.Namespace) -> int:
             return 0
         return wait_for_run(client, operation, run_id, timeout=args.timeout)
 
-    return _failing(args, run)
+    return _run_action(args, run)
 
 
 def wait_for_run(client: TailerClient, operation: Operation, run_id: str, *, timeout: float) -> int:
@@ -191,7 +192,7 @@ def _status(args: argparse.Namespace) -> int:
         print(json.dumps({"results": results}, indent=2))
         return 0
 
-    return _failing(args, run)
+    return _run_action(args, run)
 
 
 def _reset(args: argparse.Namespace) -> int:
@@ -200,7 +201,7 @@ def _reset(args: argparse.Namespace) -> int:
         print(f"workflow {operation.api_configuration_id} reset")
         return 0
 
-    return _failing(args, run)
+    return _run_action(args, run)
 
 
 def _set_status(args: argparse.Namespace) -> int:
@@ -212,4 +213,4 @@ def _set_status(args: argparse.Namespace) -> int:
         )
         return 0
 
-    return _failing(args, run)
+    return _run_action(args, run)
