@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import dlt
@@ -119,10 +120,10 @@ def _operation(args: argparse.Namespace) -> Operation:
     return operation
 
 
-def _run_action(args: argparse.Namespace, run: Any) -> int:
+def _run_action(args: argparse.Namespace, run: Callable[[TailerClient, Operation], int]) -> int:
     """Run a command's body with a client from the settings; errors explained on stderr."""
     try:
-        return int(run(tailer_client(), _operation(args)))
+        return run(tailer_client(), _operation(args))
     except Exception as exc:
         print(f"tailer {args.tailer_action}: FAILED: {explain(exc)}", file=sys.stderr)
         return EXIT_FAILED

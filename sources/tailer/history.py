@@ -1,8 +1,8 @@
 """Which runs a load fetches for one tracked operation, and what it remembers for the next.
 
 Tailer has no "list every run" call: `get_last_status` answers the latest `limit` runs, of all
-days or of one `execution_date`. So a load asks for the latest runs; when that page is full and
-its oldest run is still newer than the newest run already stored, it pages back day by day (each
+days or of one `execution_date`. So a load asks for the latest runs; while the oldest run answered
+is still newer than the newest run already stored, it pages back day by day (each
 day asked with the largest `limit`) until it reaches the stored runs (first load:
 `initial_lookback_days` back). Runs stored while not terminal are then checked again with
 `check_run_status`, with their own `job_id`.
@@ -74,8 +74,10 @@ def fetch_operation(
             f"{VENDOR}: get_last_status returned no runs for {operation.describe()}: the API "
             "does not know this operation or it never ran; check SOURCES__TAILER__JOBS"
         )
+    # Paged back whether or not the answer looks full: an API that answers fewer runs than
+    # `limit` asks for (a cap of its own) must not hide a burst either.
     starts = [s for s in (started_at(run, endpoint) for run in latest) if s is not None]
-    if len(latest) >= limit and starts:
+    if starts:
         oldest = min(starts)
         stop = cursor.date() if cursor is not None else lookback_floor
         if (cursor is None and oldest.date() >= stop) or (cursor is not None and oldest > cursor):

@@ -120,3 +120,13 @@ def test_runs_still_running_stay_open_and_a_vanished_run_is_dropped() -> None:
     assert state["open"] == [
         {"job_id": JOB, "run_id": "live", "configuration_type": "workflow-listed"}
     ]
+
+
+def test_an_api_that_answers_fewer_runs_than_asked_still_gets_paged() -> None:
+    api = FakeApi([run(f"r{day}", f"2026-03-0{day}T10:00:00+00:00") for day in range(1, 8)])
+    capped = api.get_last_status
+    api.get_last_status = lambda operation, *, limit, execution_date=None: capped(  # type: ignore[method-assign]
+        operation, limit=min(limit, 3), execution_date=execution_date
+    )
+    fetched = fetch(api, {"newest_start": "2026-03-02T10:00:00+00:00", "open": []}, limit=1000)
+    assert {key[1] for key in fetched.runs} >= {"r3", "r4", "r5", "r6", "r7"}
