@@ -171,6 +171,11 @@ def test_a_reload_with_nothing_new_makes_only_the_minimal_requests_and_changes_n
     expected[("check_run_status", WORKFLOW.configuration_id, None)] = running
     assert sent == expected
     assert query(pipeline, table) == rows
+    assert query(pipeline, "select count(*) from tailer_runs where not is_terminal") == [(running,)]
+    (count,) = query(
+        pipeline, "select count(*) - count(distinct (job_id, run_id)) from tailer_runs"
+    )
+    assert count == (0,)
 
 
 def test_loads_only_read_and_never_ask_for_more_than_1000(
