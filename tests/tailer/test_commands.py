@@ -29,7 +29,7 @@ def sandbox(
     clock: time_machine.Traveller, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[TailerSandbox]:
     monkeypatch.setattr(tailer_commands, "FIRST_POLL_SECONDS", 0.05)
-    with TailerSandbox(operations=SMALL_OPERATIONS, launch_seconds=0.3) as started:
+    with TailerSandbox(operations=SMALL_OPERATIONS, launch_seconds=60) as started:
         monkeypatch.setenv("SOURCES__TAILER__BASE_URL", started.base_url)
         monkeypatch.setenv("SOURCES__TAILER__JWT", started.jwt)
         yield started
@@ -50,11 +50,23 @@ def test_launch_prints_the_run_id_and_sends_the_suffixed_id(
 
 @pytest.mark.parametrize(("outcome", "code"), [("SUCCESS", 0), ("FAILED", 1), ("Checked", 1)])
 def test_launch_wait_polls_until_terminal_and_exits_by_outcome(
-    sandbox: TailerSandbox, capsys: pytest.CaptureFixture[str], outcome: str, code: int
+    sandbox: TailerSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    outcome: str,
+    code: int,
 ) -> None:
     sandbox.launch_status = outcome
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:  # the run's minute passes while the command waits
+        pauses.append(seconds)
+        sandbox.clock.advance(120)
+
+    monkeypatch.setattr(tailer_commands.time, "sleep", pause)
 
     assert main(["tailer", "launch", *T2T_FLAGS, "--wait"]) == code
+    assert pauses == [0.05]
 
     captured = capsys.readouterr()
     run_id = captured.out.strip()
