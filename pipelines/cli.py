@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import os
+import shlex
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -33,6 +34,7 @@ from jobpulse.pipelines.settings_check import (
     checked_destination,
     checked_source,
 )
+from jobpulse.pipelines.tailer_commands import add_tailer_parser
 from jobpulse.sources.shared.errors import SourceError
 
 ALL = "all"
@@ -79,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS, help=argparse.SUPPRESS
     )
-    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(
+        title="commands", dest="command_name", required=True, metavar="COMMAND"
+    )
     source_choices = [*SOURCES, ALL]
 
     load_cmd = commands.add_parser(
@@ -113,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     load_cmd.add_argument(
         "--no-models", action="store_true", help="do not build the dbt models after the load"
     )
-    load_cmd.set_defaults(command=_load, command_name="load")
+    load_cmd.set_defaults(command=_load)
 
     models_cmd = commands.add_parser(
         "models",
@@ -133,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
         help="'now' for the marts, ISO 8601 UTC (default: build time)",
     )
     models_cmd.add_argument("--test", action="store_true", help="also run the dbt tests")
-    models_cmd.set_defaults(command=_models, command_name="models")
+    models_cmd.set_defaults(command=_models)
 
     check_cmd = commands.add_parser(
         "check", parents=[common], help="prove the settings and credentials with the cheapest calls"
@@ -142,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
         "--source", action="append", required=True, choices=source_choices,
         help="vendor to check; repeat for several, or 'all'",
     )  # fmt: skip
-    check_cmd.set_defaults(command=_check, command_name="check")
+    check_cmd.set_defaults(command=_check)
 
     sandbox_cmd = commands.add_parser(
         "sandbox", parents=[common], help="serve the vendor emulators on 127.0.0.1"
@@ -150,14 +154,15 @@ def _parser() -> argparse.ArgumentParser:
     sandbox_cmd.add_argument(
         "--port", type=port_number, default=0, help="first port to use (default: free ports)"
     )
-    sandbox_cmd.set_defaults(command=_sandbox, command_name="sandbox")
+    sandbox_cmd.set_defaults(command=_sandbox)
 
     demo_cmd = commands.add_parser(
         "demo",
         parents=[common],
         help="load every source from its sandbox into ./jobpulse_demo.duckdb and summarise",
     )
-    demo_cmd.set_defaults(command=_demo, command_name="demo")
+    demo_cmd.set_defaults(command=_demo)
+    add_tailer_parser(commands)
     return parser
 
 
@@ -278,7 +283,7 @@ def _sandbox(args: argparse.Namespace) -> int:
             ) from None
         print("Sandboxes running on 127.0.0.1. Point jobpulse at them with:")
         for key, value in settings.items():
-            print(f"export {key}={value}")
+            print(f"export {key}={shlex.quote(value)}")
         print("Press Ctrl-C to stop.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

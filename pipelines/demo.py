@@ -53,6 +53,7 @@ def run_demo(duckdb_file: str = DEMO_DUCKDB_FILE) -> int:
     if not all(s.ok for s in summaries):
         return 1
     _print_runs_by_job(path)
+    _print_tailer_runs(path)
     print(
         f"\nThe data is in {path}. Query it with any DuckDB client, for example:\n"
         f"  select * from {DEFAULT_DATASET}.snowplow_job_runs order by started_at desc limit 10;"
@@ -74,3 +75,27 @@ def _print_runs_by_job(path: str) -> None:
     print("  " + "  ".join(f"{c:>14}" if i else f"{c:<28}" for i, c in enumerate(columns)))
     for row in rows:
         print("  " + "  ".join(f"{v!s:>14}" if i else f"{v!s:<28}" for i, v in enumerate(row)))
+
+
+_TAILER_RUNS = """
+select tracked_configuration_id as operation, count(*) as runs,
+       count(*) filter (where status <> 'SUCCESS' and is_terminal) as not_success,
+       count(*) filter (where not is_terminal) as running,
+       round(median(duration_seconds) / 60, 1) as median_minutes
+from {dataset}.tailer_runs
+group by all
+order by operation
+"""
+
+
+def _print_tailer_runs(path: str) -> None:
+    import duckdb
+
+    with duckdb.connect(path, read_only=True) as connection:
+        cursor = connection.execute(_TAILER_RUNS.format(dataset=DEFAULT_DATASET))
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    print("\nTailer runs by operation (from the sandbox):")
+    print("  " + "  ".join(f"{c:>14}" if i else f"{c:<50}" for i, c in enumerate(columns)))
+    for row in rows:
+        print("  " + "  ".join(f"{v!s:>14}" if i else f"{v!s:<50}" for i, v in enumerate(row)))

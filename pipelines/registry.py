@@ -11,6 +11,9 @@ from dlt.extract.source import DltSource
 from jobpulse.sources.snowplow import sandbox as snowplow_sandbox
 from jobpulse.sources.snowplow import snowplow_source
 from jobpulse.sources.snowplow.check import check_snowplow
+from jobpulse.sources.tailer import sandbox as tailer_sandbox
+from jobpulse.sources.tailer import tailer_source
+from jobpulse.sources.tailer.check import check_tailer
 
 
 class Sandbox(Protocol):
@@ -36,6 +39,11 @@ def _snowplow_sandbox_settings(sandbox: snowplow_sandbox.SnowplowSandbox) -> dic
     return {f"SOURCES__SNOWPLOW__{key.upper()}": str(value) for key, value in settings.items()}
 
 
+def _tailer_sandbox_settings(sandbox: tailer_sandbox.TailerSandbox) -> dict[str, str]:
+    settings = sandbox.source_settings()
+    return {f"SOURCES__TAILER__{key.upper()}": str(value) for key, value in settings.items()}
+
+
 SOURCES: dict[str, VendorSource] = {
     "snowplow": VendorSource(
         name="snowplow",
@@ -43,5 +51,12 @@ SOURCES: dict[str, VendorSource] = {
         check=check_snowplow,
         make_sandbox=lambda port: snowplow_sandbox.SnowplowSandbox(port=port),
         sandbox_settings=_snowplow_sandbox_settings,
+    ),
+    "tailer": VendorSource(
+        name="tailer",
+        make_source=tailer_source,
+        check=check_tailer,
+        make_sandbox=lambda port: tailer_sandbox.TailerSandbox(port=port),
+        sandbox_settings=_tailer_sandbox_settings,
     ),
 }

@@ -14,6 +14,7 @@ from dlt.common.configuration.specs.pluggable_run_context import PluggableRunCon
 
 from jobpulse.pipelines.cli import main
 from jobpulse.pipelines.registry import SOURCES
+from jobpulse.pipelines.sandboxes import environment, running_sandboxes
 from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 
 
@@ -57,10 +58,11 @@ def test_load_writes_jobpulse_duckdb_and_prints_a_summary(
 
 @pytest.mark.usefixtures("snowplow_env")
 def test_load_into_a_named_dataset(tmp_path: Path) -> None:
-    assert (
-        main(["load", "--source", "all", "--dataset", "vendor_history", "--quiet", "--no-models"])
-        == 0
-    )
+    # `all` loads every registered source: the others are pointed at their sandboxes too.
+    others = [name for name in SOURCES if name != "snowplow"]
+    with running_sandboxes(others) as settings, environment(settings):
+        load_all = ["load", "--source", "all", "--dataset", "vendor_history", "--quiet"]
+        assert main([*load_all, "--no-models"]) == 0
     with duckdb.connect(str(tmp_path / "jobpulse.duckdb"), read_only=True) as connection:
         row = connection.execute("select count(*) from vendor_history.snowplow_job_runs").fetchone()
         assert row is not None

@@ -14,19 +14,25 @@ carries credentials that must not be sent to another host. Each retry is logged 
 Error messages quote a short, redacted excerpt of the body, except for endpoints that answer with
 credentials (`quote_body=False`): there no excerpt is ever made, not even in an exception that
 is replaced later, because dlt's trace keeps every exception of a chain.
+
+Options a vendor may need: `retry=False` for calls that are not safe to repeat (launching a job:
+a retried timeout could launch it twice); a `RateLimiter` for APIs that ask for serial,
+rate-limited requests; `paginate_json` for listings dlt's paginators can page.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 import requests
 from dlt.common import logger
+from dlt.sources.helpers.requests.retry import Client
 from dlt.sources.helpers.rest_client.client import RESTClient
-from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
+from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
 from dlt.sources.helpers.rest_client.redaction import sanitize_url
 from dlt.sources.helpers.rest_client.utils import join_url
 from requests.auth import AuthBase
@@ -37,6 +43,7 @@ from jobpulse.sources.shared.errors import (
     VendorAuthError,
     VendorPayloadError,
 )
+from jobpulse.sources.shared.ratelimit import RateLimitedAdapter, RateLimiter
 
 _RETRYABLE_STATUS = frozenset({429, *range(500, 600)})
 
@@ -55,6 +62,8 @@ class VendorClient:
         auth: AuthBase | None = None,
         *,
         base_url_setting: str = "the base URL setting",
+        retry: bool = True,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.vendor = vendor
         self.base_url_setting = base_url_setting
@@ -66,9 +75,18 @@ class VendorClient:
                 "e.g. https://host.example.com",
             )
         self.host = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        # No retry condition at all: dlt's Client with no statuses and no exceptions to retry.
+        once = None if retry else Client(raise_for_status=False, status_codes=(), exceptions=())
         self.rest = RESTClient(
-            base_url=base_url.strip().rstrip("/"), auth=auth, paginator=SinglePagePaginator()
+            base_url=base_url.strip().rstrip("/"),
+            auth=auth,
+            paginator=SinglePagePaginator(),
+            session=once.session if once else None,  # type: ignore[arg-type]
         )
+        if limiter is not None:  # every attempt, retries and auth re-sends included
+            adapter = RateLimitedAdapter(limiter)
+            self.rest.session.mount("http://", adapter)
+            self.rest.session.mount("https://", adapter)
         # dlt's retrying session exposes its tenacity `Retrying` as `send.retry`; each wait it
         # makes is reported through this hook.
         retrying = getattr(self.rest.session.send, "retry", None)
@@ -89,22 +107,87 @@ class VendorClient:
         the vendor cannot be reached after the configured retries, and `VendorPayloadError` when
         a 2xx body is not JSON. With `quote_body=False` no error quotes the body.
         """
+        return self._request_json("GET", path, params, headers, None, quote_body)
+
+    def post_json(
+        self,
+        path: str,
+        body: Any = None,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        quote_body: bool = True,
+    ) -> Any:
+        """POST `body` as JSON (no body when None) and return the JSON answer, as `get_json`."""
+        return self._request_json("POST", path, params, headers, body, quote_body)
+
+    def paginate_json(
+        self,
+        path: str,
+        paginator: BasePaginator,
+        *,
+        params: dict[str, Any] | None = None,
+        data_selector: str | None = None,
+    ) -> Iterator[list[Any]]:
+        """GET `path` page by page with dlt's `paginator`; yield each page's items.
+
+        The items are found at `data_selector`, or where dlt detects them (a bare array, or the
+        array under `items`, `data`, `results`...). Errors are raised as by `get_json`.
+        """
         started = time.monotonic()
+        pages = self.rest.paginate(
+            path,
+            params=params,
+            paginator=paginator,
+            data_selector=data_selector,
+            hooks={"response": [_raise_for_error_status]},
+            allow_redirects=False,
+        )
         try:
-            response = self.rest.get(path, params=params, headers=headers, allow_redirects=False)
-        except requests.RequestException as exc:
-            waited = time.monotonic() - started
-            raise VendorAPIError(
-                self.vendor,
-                self.describe(path, params),
-                f"could not reach {self.host} ({type(exc).__name__}); retried for {waited:.0f} s "
-                f"as configured; check {self.base_url_setting} and the network",
-                retryable=True,
-            ) from exc
-        if not 200 <= response.status_code < 300:
+            for page in pages:
+                yield list(page)
+        except requests.HTTPError as exc:
+            response = exc.response
+            if response is None:
+                raise
             raise_for_vendor_status(
                 self.vendor,
                 _describe_url(response.request.url),
+                response,
+                base_url_setting=self.base_url_setting,
+            )
+        except requests.JSONDecodeError:
+            raise VendorPayloadError(
+                self.vendor, self.describe(path, params), "a page of the listing is not JSON"
+            ) from None
+        except requests.RequestException as exc:
+            raise self._unreachable("GET", path, params, exc, started) from exc
+
+    def _request_json(
+        self,
+        method: Literal["GET", "POST"],
+        path: str,
+        params: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        body: Any,
+        quote_body: bool,
+    ) -> Any:
+        started = time.monotonic()
+        try:
+            response = self.rest.request(
+                path,
+                method,
+                params=params,
+                json=body,
+                headers=headers,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise self._unreachable(method, path, params, exc, started) from exc
+        if not 200 <= response.status_code < 300:
+            raise_for_vendor_status(
+                self.vendor,
+                _describe_url(response.request.url, method),
                 response,
                 quote_body=quote_body,
                 base_url_setting=self.base_url_setting,
@@ -115,16 +198,33 @@ class VendorClient:
         if not is_json:
             raise VendorPayloadError(
                 self.vendor,
-                self.describe(path, params),
+                self.describe(path, params, method),
                 "the body is not JSON",
                 response.text if quote_body else "",
             )
         return payload
 
-    def describe(self, path: str, params: dict[str, Any] | None = None) -> str:
+    def _unreachable(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        exc: Exception,
+        started: float,
+    ) -> VendorAPIError:
+        waited = time.monotonic() - started
+        return VendorAPIError(
+            self.vendor,
+            self.describe(path, params, method),
+            f"could not reach {self.host} ({type(exc).__name__}); retried for {waited:.0f} s "
+            f"as configured; check {self.base_url_setting} and the network",
+            retryable=True,
+        )
+
+    def describe(self, path: str, params: dict[str, Any] | None = None, method: str = "GET") -> str:
         """How messages name an endpoint: `GET /path?query`, sensitive parameters masked."""
-        url = requests.Request("GET", join_url(self.rest.base_url, path), params=params).prepare()
-        return _describe_url(url.url)
+        url = requests.Request(method, join_url(self.rest.base_url, path), params=params).prepare()
+        return _describe_url(url.url, method)
 
     def _report_retry(self, state: Any) -> None:
         """tenacity's before_sleep: one warning per wait, naming host, cause and attempt."""
@@ -150,10 +250,17 @@ def _decoded(response: requests.Response) -> tuple[Any, bool]:
         return None, False
 
 
-def _describe_url(url: str | None) -> str:
+def _raise_for_error_status(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """A response hook for paged listings: any non-2xx is an HTTPError, which dlt's retry
+    inspects (429 and 5xx are retried) and `paginate_json` turns into a vendor error."""
+    if not 200 <= response.status_code < 300:
+        raise requests.HTTPError(f"HTTP {response.status_code}", response=response)
+
+
+def _describe_url(url: str | None, method: str = "GET") -> str:
     parts = urlsplit(sanitize_url(url or ""))
     query = f"?{parts.query}" if parts.query else ""
-    return f"GET {parts.path}{query}"
+    return f"{method} {parts.path}{query}"
 
 
 def raise_for_vendor_status(

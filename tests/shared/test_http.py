@@ -273,3 +273,26 @@ def test_get_json_sends_params_and_headers_and_returns_the_decoded_body(
     assert sent is not None
     assert sent.qs == {"since": ["2024-01-01"]}
     assert sent.headers["X-Org"] == "o1"
+
+
+def test_post_json_sends_the_body_and_names_the_endpoint_with_its_method(
+    client: VendorClient, requests_mock: rm.Mocker
+) -> None:
+    requests_mock.post(URL, [{"status_code": 200, "json": {"ok": 1}}, {"status_code": 404}])
+
+    assert client.post_json(PATH, {"action": "x"}) == {"ok": 1}
+    assert requests_mock.request_history[-1].json() == {"action": "x"}
+    with pytest.raises(VendorAPIError, match=r"Acme API POST /v1/jobs/runs: HTTP 404"):
+        client.post_json(PATH, {"action": "x"})
+
+
+@pytest.mark.parametrize(("retry", "attempts"), [(True, 3), (False, 1)])
+def test_retry_false_sends_a_request_once(
+    retry_config: RetrySettings, requests_mock: rm.Mocker, retry: bool, attempts: int
+) -> None:
+    once = VendorClient(VENDOR, BASE_URL, retry=retry)
+    requests_mock.post(URL, status_code=503)
+
+    with pytest.raises(VendorAPIError, match="HTTP 503"):
+        once.post_json(PATH, {})
+    assert requests_mock.call_count == attempts

@@ -1,0 +1,97 @@
+"""The Tailer JWT never reaches logs, exceptions, dlt state, pipeline files, tables or output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import time_machine
+from dlt.pipeline.pipeline import Pipeline
+
+from jobpulse.pipelines.cli import main
+from jobpulse.pipelines.registry import SOURCES
+from jobpulse.sources.shared.sandbox import Fault
+from jobpulse.sources.tailer.sandbox import TailerSandbox
+from tests.tailer.helpers import SMALL_OPERATIONS, load_tailer, query
+from tests.tailer.test_commands import T2T_FLAGS
+from tests.test_secrets import all_logs  # noqa: F401 - the fixture, shared
+
+SENTINEL_JWT = "SENTINEL-tailer-jwt-3f9a"
+ECHO = f'{{"code": 401, "data": {{}}, "message": "token {SENTINEL_JWT} expired"}}'
+
+
+@pytest.fixture
+def sandbox(clock: time_machine.Traveller) -> Iterator[TailerSandbox]:
+    with TailerSandbox(operations=SMALL_OPERATIONS, jwt=SENTINEL_JWT) as started:
+        yield started
+
+
+def _assert_clean(text: str, where: str) -> None:
+    assert SENTINEL_JWT not in text, f"the JWT was found in {where}"
+
+
+def _chain(error: BaseException) -> str:
+    parts = []
+    current: BaseException | None = error
+    while current is not None:
+        parts.append(f"{type(current).__name__}: {current}")
+        current = current.__cause__ or current.__context__
+    return "\n".join(parts)
+
+
+def test_no_jwt_in_logs_errors_state_files_or_tables(
+    sandbox: TailerSandbox,
+    make_pipeline: Callable[..., Pipeline],
+    all_logs: list[str],  # noqa: F811
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    pipeline = make_pipeline()
+    load_tailer(pipeline, sandbox)
+    failures: list[BaseException] = []
+    for status in (401, 403, 500):
+        sandbox.inject("/v1/dag/status", Fault.status_code(status, body=ECHO), times=None)
+        with pytest.raises(Exception) as raised:  # noqa: PT011 - its text is what matters
+            load_tailer(pipeline, sandbox)
+        sandbox.clear_faults()
+        failures.append(raised.value)
+
+    assert all_logs, "DEBUG logging must have produced lines to check"
+    assert "JWT was rejected" in _chain(failures[0])
+    _assert_clean("\n".join(all_logs), "logs")
+    for failure in failures:
+        _assert_clean(_chain(failure), "an exception chain")
+    _assert_clean(str(pipeline.state), "dlt state")
+    for path in (tmp_path / "pipelines").rglob("*"):
+        if path.is_file():
+            _assert_clean(path.read_bytes().decode("utf-8", errors="replace"), str(path))
+    for table in pipeline.default_schema.data_table_names():
+        _assert_clean(str(query(pipeline, f"select * from {table}")), f"table {table}")
+    captured = capfd.readouterr()
+    _assert_clean(captured.out + captured.err, "stdout/stderr")
+
+
+def test_no_jwt_in_cli_output_or_any_file_it_writes(
+    sandbox: TailerSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in SOURCES["tailer"].sandbox_settings(sandbox).items():
+        monkeypatch.setenv(key, value)
+    assert main(["--log-level", "DEBUG", "load", "--source", "tailer"]) == 0
+    sandbox.inject("/v1/*", Fault.status_code(401, body=ECHO), times=None)
+
+    assert main(["--log-level", "DEBUG", "check", "--source", "tailer"]) == 1
+    assert main(["--log-level", "DEBUG", "load", "--source", "tailer"]) == 1
+    assert main(["--log-level", "DEBUG", "tailer", "status", *T2T_FLAGS]) == 1
+    assert main(["--log-level", "DEBUG", "tailer", "launch", *T2T_FLAGS]) == 1
+
+    captured = capfd.readouterr()
+    assert captured.out.count("tailer auth get-token") == 2  # check and load
+    assert captured.err.count("tailer auth get-token") >= 2  # the tailer commands
+    _assert_clean(captured.out + captured.err, "command output")
+    for path in tmp_path.rglob("*"):  # the DuckDB file, dlt's state and trace files
+        if path.is_file():
+            _assert_clean(path.read_bytes().decode("utf-8", errors="replace"), str(path))
