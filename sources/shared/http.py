@@ -13,7 +13,8 @@ carries credentials that must not be sent to another host.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -24,18 +25,32 @@ from dlt.sources.helpers.rest_client.utils import join_url
 from requests.auth import AuthBase
 
 from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
+from jobpulse.sources.shared.ratelimit import RateLimitedAdapter, RateLimiter
 
 _RETRYABLE_STATUS = frozenset({429, *range(500, 600)})
 
 
 class VendorClient:
-    """A RESTClient bound to one vendor's base URL and auth, returning decoded JSON."""
+    """A RESTClient bound to one vendor's base URL and auth, returning decoded JSON.
 
-    def __init__(self, vendor: str, base_url: str, auth: AuthBase | None = None) -> None:
+    With a `limiter`, every request (retries and auth re-sends included) goes through it.
+    """
+
+    def __init__(
+        self,
+        vendor: str,
+        base_url: str,
+        auth: AuthBase | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self.vendor = vendor
         self.rest = RESTClient(
             base_url=base_url.rstrip("/"), auth=auth, paginator=SinglePagePaginator()
         )
+        if limiter is not None:
+            adapter = RateLimitedAdapter(limiter)
+            self.rest.session.mount("http://", adapter)
+            self.rest.session.mount("https://", adapter)
 
     def get_json(
         self,
@@ -50,36 +65,70 @@ class VendorClient:
         the vendor cannot be reached after the configured retries, and `VendorPayloadError` when
         a 2xx body is not JSON.
         """
+        return self._request_json("GET", path, params=params, headers=headers)
+
+    def post_json(
+        self,
+        path: str,
+        body: Any,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """POST `body` as JSON to `path` and return the JSON answer, as `get_json` does."""
+        return self._request_json("POST", path, params=params, headers=headers, body=body)
+
+    def _request_json(
+        self,
+        method: Literal["GET", "POST"],
+        path: str,
+        *,
+        params: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        body: Any = None,
+    ) -> Any:
         try:
-            response = self.rest.get(path, params=params, headers=headers, allow_redirects=False)
+            response = self.rest.request(
+                path,
+                method=method,
+                params=params,
+                json=body,
+                headers=headers,
+                allow_redirects=False,
+            )
         except requests.RequestException as exc:
             raise VendorAPIError(
                 self.vendor,
-                self.describe(path, params),
+                self.describe(path, params, method),
                 f"could not reach the API after the configured retries ({type(exc).__name__})",
                 retryable=True,
             ) from exc
         if not 200 <= response.status_code < 300:
-            raise_for_vendor_status(self.vendor, _describe_url(response.request.url), response)
+            endpoint = _describe_url(response.request.url, response.request.method or method)
+            raise_for_vendor_status(self.vendor, endpoint, response)
         if not response.content.strip():
             return None  # 204, or a 200 with nothing to say: callers decide what empty means
         try:
-            return response.json()
+            # From the bytes: JSON is UTF-8 (RFC 8259), whatever charset a text/* type implies.
+            return json.loads(response.content)
         except ValueError:
             raise VendorPayloadError(
-                self.vendor, self.describe(path, params), "the body is not JSON", response.text
+                self.vendor,
+                self.describe(path, params, method),
+                "the body is not JSON",
+                response.text,
             ) from None
 
-    def describe(self, path: str, params: dict[str, Any] | None = None) -> str:
+    def describe(self, path: str, params: dict[str, Any] | None = None, method: str = "GET") -> str:
         """How messages name an endpoint: `GET /path?query`, sensitive parameters masked."""
-        url = requests.Request("GET", join_url(self.rest.base_url, path), params=params).prepare()
-        return _describe_url(url.url)
+        url = requests.Request(method, join_url(self.rest.base_url, path), params=params).prepare()
+        return _describe_url(url.url, method)
 
 
-def _describe_url(url: str | None) -> str:
+def _describe_url(url: str | None, method: str = "GET") -> str:
     parts = urlsplit(sanitize_url(url or ""))
     query = f"?{parts.query}" if parts.query else ""
-    return f"GET {parts.path}{query}"
+    return f"{method} {parts.path}{query}"
 
 
 def raise_for_vendor_status(vendor: str, endpoint: str, response: requests.Response) -> None:
