@@ -8,6 +8,7 @@ parse keeps its raw text, leaves its parsed columns null and is reported as a pr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -214,10 +215,8 @@ def _read_counts(document: Record, facts: Record, problems: list[str]) -> list[A
             problems.append(f"result {name} is not a count: {value!r}")
     errors = document.get("error_objects")
     if isinstance(errors, str):  # tolerated: the list encoded once more
-        try:
+        with contextlib.suppress(ValueError):
             errors = json.loads(errors)
-        except ValueError:
-            pass
     if errors is None:
         return []
     if not isinstance(errors, list):

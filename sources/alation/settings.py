@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+# ruff: noqa: S105 - names of paths, headers and messages about tokens, not credentials
+
 VENDOR: Final = "Alation"
 
 # Documented with the trailing slash; Alation (Django) answers the path without it by a redirect,
