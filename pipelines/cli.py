@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import os
+import shlex
 import sys
 import threading
 from collections.abc import Sequence
@@ -138,7 +139,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     with running_sandboxes(list(SOURCES), args.port) as settings:
         print("Sandboxes running on 127.0.0.1. Point jobpulse at them with:")
         for key, value in settings.items():
-            print(f"export {key}={value}")
+            print(f"export {key}={shlex.quote(value)}")  # JSON lists hold quotes and spaces
         print("Press Ctrl-C to stop.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

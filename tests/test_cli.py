@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from dlt.common.configuration.specs.pluggable_run_context import PluggableRunCon
 
 from jobpulse.pipelines.cli import main
 from jobpulse.pipelines.registry import SOURCES
+from jobpulse.pipelines.sandboxes import environment, running_sandboxes
 from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 
 
@@ -54,9 +56,10 @@ def test_load_writes_jobpulse_duckdb_and_prints_a_summary(
     assert f"snowplow_job_runs {runs:>8} rows" in " ".join(out.split()) or str(runs) in out
 
 
-@pytest.mark.usefixtures("snowplow_env")
+@pytest.mark.usefixtures("clock")
 def test_load_into_a_named_dataset(tmp_path: Path) -> None:
-    assert main(["load", "--source", "all", "--dataset", "vendor_history", "--quiet"]) == 0
+    with running_sandboxes(list(SOURCES)) as settings, environment(settings):
+        assert main(["load", "--source", "all", "--dataset", "vendor_history", "--quiet"]) == 0
     with duckdb.connect(str(tmp_path / "jobpulse.duckdb"), read_only=True) as connection:
         row = connection.execute("select count(*) from vendor_history.snowplow_job_runs").fetchone()
         assert row is not None
@@ -112,7 +115,8 @@ def test_sandbox_command_prints_settings_that_work(tmp_path: Path) -> None:
         settings: dict[str, str] = {}
         for line in process.stdout:
             if line.startswith("export "):
-                key, _, value = line.removeprefix("export ").strip().partition("=")
+                (assignment,) = shlex.split(line.removeprefix("export "))
+                key, _, value = assignment.partition("=")
                 settings[key] = value
             if line.startswith("Press Ctrl-C"):
                 break

@@ -101,16 +101,15 @@ def alation_job_updates(
 ) -> Iterator[JobRows]:
     """Every job this load asks for, parsed once; the state is updated as answers arrive."""
     tracker = JobTracker(dlt.current.resource_state())
-    metrics = dlt.current.resource_metrics()
-    for rows in job_updates(client, tracker, job_ids, job_names, discover_max_misses):
-        kind = "finished_jobs" if rows.is_terminal else "running_jobs"
-        metrics[kind] = metrics.get(kind, 0) + 1
-        yield rows
+    yield from job_updates(client, tracker, job_ids, job_names, discover_max_misses)
     tracker.save(job_ids, job_names)
 
 
 @dlt.transformer(primary_key="job_ref", write_disposition="merge", columns=JOB_COLUMNS)
 def alation_jobs(rows: JobRows) -> Iterator[dict[str, Any]]:
+    metrics = dlt.current.resource_metrics()
+    kind = "finished_jobs" if rows.is_terminal else "running_jobs"
+    metrics[kind] = metrics.get(kind, 0) + 1
     yield rows.job
 
 
