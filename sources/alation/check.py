@@ -20,8 +20,8 @@ def check_alation(
     user_id: int | None = None,
     requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
 ) -> str:
-    """Mint a token when a refresh token is configured, then ask for job 1: any answer but
-    401/403 (found, or not found) proves the token. Raises a `SourceError` saying what is wrong."""
+    """Ask for job 1 (with a refresh token, minting an access token first): any answer but
+    401/403, found or not found, proves the token. Raises a `SourceError` saying what is wrong."""
     client = AlationClient(
         base_url,
         api_token=api_token,
@@ -29,7 +29,6 @@ def check_alation(
         user_id=user_id,
         requests_per_second=requests_per_second,
     )
-    client.mint_token()
     answer = client.get_job(job_id=_PROBE_ID)
     seen = (
         f"job {_PROBE_ID} is not there (HTTP {answer.status})"

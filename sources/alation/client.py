@@ -65,11 +65,6 @@ class AlationClient:
             )
         self._http = VendorClient(VENDOR, base_url, auth=self.auth, limiter=limiter)
 
-    def mint_token(self) -> None:
-        """With a refresh token, mint an access token now (the cheapest proof of it)."""
-        if isinstance(self.auth, RefreshTokenAuth):
-            self.auth.mint_token()
-
     def endpoint(self, params: dict[str, Any]) -> str:
         return self._http.describe(JOB_PATH, params)
 
