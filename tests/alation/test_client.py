@@ -68,7 +68,9 @@ def test_any_name_reaches_alation_unchanged(requests_mock: rm.Mocker, name: str)
 
     api_token_client().get_job(name=name)
 
-    query = parse_qs(urlsplit(requests_mock.last_request.url).query)
+    sent = requests_mock.last_request
+    assert sent is not None
+    query = parse_qs(urlsplit(sent.url).query)
     assert query == {"name": [name]}
 
 
@@ -82,9 +84,9 @@ def test_a_base_url_with_a_path_or_a_slash_keeps_the_documented_path_after_it(
 
     api_token_client(base_url).get_job(job_id=1)
 
-    assert requests_mock.last_request.url == (
-        f"{base_url.rstrip('/')}/api/v1/bulk_metadata/job/?id=1"
-    )
+    sent = requests_mock.last_request
+    assert sent is not None
+    assert sent.url == (f"{base_url.rstrip('/')}/api/v1/bulk_metadata/job/?id=1")
 
 
 @pytest.mark.parametrize(
@@ -217,7 +219,9 @@ def test_other_spellings_of_the_minted_token_are_accepted(
 
     refresh_client().get_job(job_id=1)
 
-    assert requests_mock.last_request.headers["TOKEN"] == "minted-000003"
+    sent = requests_mock.last_request
+    assert sent is not None
+    assert sent.headers["TOKEN"] == "minted-000003"
 
 
 def test_a_token_answer_without_a_token_is_a_payload_error(requests_mock: rm.Mocker) -> None:
