@@ -64,11 +64,19 @@ class RefreshTokenAuth(TokenExchangeAuth):
         if self._minter is None:
             raise RuntimeError("RefreshTokenAuth.bind() was not called")
         body = {"refresh_token": self.refresh_token, "user_id": self.user_id}
+        endpoint = self._minter.describe(TOKEN_PATH, method="POST")
+        unreadable = False
         try:
             payload = self._minter.post_json(TOKEN_PATH, body)
         except VendorAPIError as exc:
             raise _explained(exc) from None
-        return _access_token(payload, self._minter.describe(TOKEN_PATH, method="POST"))
+        except VendorPayloadError:
+            unreadable = True
+        if unreadable:
+            # Raised outside the handler, so that no exception context keeps the body: a cut-off
+            # token answer holds a token that could not be registered as a secret.
+            raise VendorPayloadError(VENDOR, endpoint, "the token answer is not JSON")
+        return _access_token(payload, endpoint)
 
 
 def _explained(exc: VendorAPIError) -> VendorAPIError:

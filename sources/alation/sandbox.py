@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import json
 import random
+import socket
 import threading
 import time
 import uuid
@@ -28,7 +29,8 @@ import pendulum
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from jobpulse.sources.shared.sandbox import ApiError, Sandbox, SandboxClock
+# The kit keeps each request's connection in the WSGI environ under this key.
+from jobpulse.sources.shared.sandbox import _SOCKET_KEY, ApiError, Sandbox, SandboxClock
 
 DEFAULT_API_TOKEN = "sandbox-alation-api-token"
 DEFAULT_REFRESH_TOKEN = "sandbox-alation-refresh-token"
@@ -171,7 +173,7 @@ class AlationSandbox(Sandbox):
         self.documented_by_name = dict(DOCUMENTED_BY_NAME) if documented else {}
         self.violations: list[str] = []
         self._arrivals: deque[float] = deque()
-        self._active = 0
+        self._in_flight: set[socket.socket] = set()
         self._rules_lock = threading.Lock()
         self._by_id: dict[int, _Plan] = {}
         self._by_name: dict[str, _Plan] = {}
@@ -234,17 +236,18 @@ class AlationSandbox(Sandbox):
 
     def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """Serial and rate rules first: a request that breaks one is answered 429."""
+        connection: socket.socket = environ[_SOCKET_KEY]
         with self._rules_lock:
             now = time.monotonic()
             while self._arrivals and self._arrivals[0] <= now - 1.0:
                 self._arrivals.popleft()
             violation = None
-            if self._active:
+            if any(_client_waits(other) for other in self._in_flight):
                 violation = "a request arrived while another was in flight"
             elif len(self._arrivals) >= self.requests_per_second:
                 violation = f"more than {self.requests_per_second:g} requests in one second"
             self._arrivals.append(now)
-            self._active += 1
+            self._in_flight.add(connection)
         try:
             if violation is None:
                 return super().wsgi_app(environ, start_response)
@@ -253,7 +256,7 @@ class AlationSandbox(Sandbox):
             return response(environ, start_response)
         finally:
             with self._rules_lock:
-                self._active -= 1
+                self._in_flight.discard(connection)
 
     def on_job(self, request: Request) -> Any:
         self._authenticate(request)
@@ -300,6 +303,17 @@ class AlationSandbox(Sandbox):
             raise ApiError(401, "Authentication credentials were not provided.")
         if token != self.api_token and token not in self._live_tokens:
             raise ApiError(401, "Authentication failed")
+
+
+def _client_waits(connection: socket.socket) -> bool:
+    """Whether the client of an unanswered request still waits for it. A client that timed out
+    has closed its connection: its retry is the next request, not a second one in flight."""
+    try:
+        return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
+        return True  # open, and nothing more sent: waiting
+    except OSError:
+        return False
 
 
 def _plan(spec: JobSpec, seed: int, index: int, anchor: pendulum.DateTime) -> _Plan:

@@ -275,3 +275,15 @@ def test_missing_or_invalid_settings_are_config_errors(
 def test_an_empty_base_url_is_a_config_error() -> None:
     with pytest.raises(SourceConfigError, match="SOURCES__ALATION__BASE_URL is empty"):
         AlationClient(" ", api_token=API_TOKEN, requests_per_second=10)
+
+
+def test_a_cut_off_token_answer_fails_without_quoting_the_token(requests_mock: rm.Mocker) -> None:
+    requests_mock.post(TOKEN_URL, text='{"api_access_token": "minted-secret-0001", "user_')
+
+    with pytest.raises(VendorPayloadError) as raised:
+        refresh_client().get_job(job_id=1)
+
+    assert "the token answer is not JSON" in str(raised.value)
+    assert "minted-secret" not in str(raised.value)
+    assert raised.value.__cause__ is None
+    assert raised.value.__context__ is None
