@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from jobpulse.sources.alation.auth import API_TOKEN_SETTING, ApiTokenAuth, RefreshTokenAuth
 from jobpulse.sources.alation.settings import (
     DETAIL_INVALID_TOKEN,
     DETAIL_MISSING_TOKEN,
+    DOCUMENTED_FIELDS,
     JOB_PATH,
     NOT_FOUND_STATUSES,
     SETTING_PREFIX,
@@ -25,12 +28,12 @@ from jobpulse.sources.shared.ratelimit import RateLimiter
 Record = dict[str, Any]
 
 
+@dataclass(frozen=True)
 class NotFound:
-    """Alation's answer for a job it does not know (400 or 404), kept for the warning."""
+    """Alation's answer for a job it does not know, kept for the warning."""
 
-    def __init__(self, error: VendorAPIError) -> None:
-        self.status = error.status
-        self.detail = error.body
+    status: int | None
+    detail: str
 
 
 class AlationClient:
@@ -65,27 +68,29 @@ class AlationClient:
             )
         self._http = VendorClient(VENDOR, base_url, auth=self.auth, limiter=limiter)
 
-    def endpoint(self, params: dict[str, Any]) -> str:
-        return self._http.describe(JOB_PATH, params)
-
     def get_job(self, *, job_id: int | None = None, name: str | None = None) -> Record | NotFound:
-        """The job's status object as sent, or `NotFound` when Alation answers 400 or 404.
+        """The job's status object as sent, or `NotFound` when Alation does not know the job.
 
-        The name goes in the query string percent-encoded (`#` as `%23`), as documented.
+        The query is percent-encoded whole (`#` as `%23`, a space as `%20`, never `+`), which
+        every server decodes alike.
         """
-        params: dict[str, Any] = {"id": job_id} if name is None else {"name": name}
+        query = {"id": job_id} if name is None else {"name": name}
+        path = f"{JOB_PATH}?{urlencode(query, quote_via=quote)}"
         try:
-            payload = self._http.get_json(JOB_PATH, params=params)
+            payload = self._http.get_json(path)
         except VendorAuthError as exc:
             raise self._explained(exc) from None
         except VendorAPIError as exc:
             if exc.status in NOT_FOUND_STATUSES:
-                return NotFound(exc)
+                return NotFound(exc.status, exc.body)
             raise
         if not isinstance(payload, dict):
             raise VendorPayloadError(
-                VENDOR, self.endpoint(params), "expected a JSON object", str(payload)[:500]
+                VENDOR, self._http.describe(path), "expected a JSON object", str(payload)[:500]
             )
+        if not payload.keys() & DOCUMENTED_FIELDS:
+            # An error object with status 200 (`{"detail": "Not found."}`): no job to store.
+            return NotFound(200, str(payload)[:500])
         return payload
 
     def _explained(self, exc: VendorAuthError) -> VendorAuthError:

@@ -14,6 +14,9 @@ JOB_PATH: Final = "api/v1/bulk_metadata/job/"
 TOKEN_PATH: Final = "integration/v1/createAPIAccessToken/"
 TOKEN_HEADER: Final = "TOKEN"
 
+# The fields of a job-status answer; an object with none of them is no job.
+DOCUMENTED_FIELDS: Final = frozenset({"status", "msg", "result"})
+
 # Documented statuses; compared case-insensitively. Anything else is taken as still running.
 STATUS_RUNNING: Final = "running"
 TERMINAL_STATUSES: Final = frozenset({"successful", "failed"})

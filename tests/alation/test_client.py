@@ -61,15 +61,24 @@ def test_a_job_name_is_url_encoded_with_its_hash_as_percent_23(requests_mock: rm
 
 
 @pytest.mark.parametrize(
-    "name", ["a b&c=d", "x+y/z?w", "Extraction#2_clé"], ids=["space-amp-eq", "plus-slash", "utf8"]
+    ("name", "encoded"),
+    [
+        ("a b&c=d", "a%20b%26c%3Dd"),
+        ("x+y/z?w", "x%2By%2Fz%3Fw"),
+        ("Extraction#2_clé", "Extraction%232_cl%C3%A9"),
+    ],
+    ids=["space-amp-eq", "plus-slash-question", "utf8"],
 )
-def test_any_name_reaches_alation_unchanged(requests_mock: rm.Mocker, name: str) -> None:
+def test_any_name_reaches_alation_unchanged(
+    requests_mock: rm.Mocker, name: str, encoded: str
+) -> None:
     requests_mock.get(JOB_URL, json=ANSWER)
 
     api_token_client().get_job(name=name)
 
     sent = requests_mock.last_request
     assert sent is not None
+    assert sent.url == f"{JOB_URL}?name={encoded}"
     query = parse_qs(urlsplit(sent.url).query)
     assert query == {"name": [name]}
 
@@ -92,6 +101,8 @@ def test_a_base_url_with_a_path_or_a_slash_keeps_the_documented_path_after_it(
 @pytest.mark.parametrize(
     ("status", "body"),
     [
+        (200, {"detail": "Not found."}),
+        (200, {}),
         (404, {"detail": "Not found."}),
         (400, {"detail": "Job does not exist."}),
         (400, {"id": ["bad"]}),

@@ -12,7 +12,6 @@ from jobpulse.sources.alation.client import AlationClient, NotFound
 from jobpulse.sources.alation.records import JobRows
 from jobpulse.sources.alation.tracking import JobTracker
 from jobpulse.sources.alation.updates import job_updates
-from jobpulse.sources.shared.errors import VendorAPIError
 
 DONE = {"status": "successful", "msg": "Job finished in 1.0 seconds at 2024-01-01 00:00:01+00:00"}
 RUNNING = {"status": "running", "msg": "", "result": ""}
@@ -35,7 +34,7 @@ class FakeAlation:
         self.asked.append(key)
         answer = self.ids.get(job_id) if name is None else self.names.get(name)  # type: ignore[arg-type]
         if answer is None:
-            return NotFound(VendorAPIError("Alation", "GET /job/", "not found", status=404))
+            return NotFound(404, '{"detail": "Not found."}')
         return answer
 
 
