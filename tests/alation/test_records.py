@@ -225,33 +225,64 @@ def test_query_log_counts_are_read_from_the_sentence(result: str, new: int, skip
     assert rows.problems == []
 
 
+PARSED_FROM_RESULT = (
+    "updated_objects",
+    "number_received",
+    "error_count",
+    "new_events_ingested",
+    "events_skipped",
+)
+
+
 @pytest.mark.parametrize(
-    ("payload", "problem"),
+    ("result", "problem"),
     [
-        (finished("Job done, see the logs."), "msg is not"),
-        (finished(MSG, "{'updated_objects': 3, 'number_received': 3"), "neither JSON"),
-        (finished(MSG, json.dumps([1, 2])), "not in a documented form"),
-        (finished(MSG, json.dumps({"something": "else"})), "not in a documented form"),
-        (finished(MSG, json.dumps({"updated_objects": "many"})), "updated_objects is not a count"),
-        (finished(MSG, json.dumps({"error_objects": "oops"})), "error_objects is not a list"),
-        (finished("Job finished in 1.0 seconds at 2017-02-30 25:61:00"), "msg is not"),
-        ({"msg": MSG, "result": ""}, "status is None"),
+        ("{'updated_objects': 3, 'number_received': 3", "neither JSON"),
+        (json.dumps([1, 2]), "not in a documented form"),
+        (json.dumps({"something": "else"}), "not in a documented form"),
+        (json.dumps({"updated_objects": "many"}), "updated_objects is not a count"),
+        (json.dumps({"error_objects": "oops"}), "error_objects is not a list"),
     ],
 )
-def test_a_malformed_answer_keeps_raw_values_leaves_parsed_columns_null_and_names_the_problem(
-    payload: dict[str, Any], problem: str
+def test_a_malformed_result_is_kept_raw_its_columns_null_and_the_problem_named(
+    result: str, problem: str
 ) -> None:
-    rows = job_rows(payload, 12, None)
+    rows = job_rows(finished(MSG, result), 12, None)
 
-    assert len(rows.problems) == 1
-    assert problem in rows.problems[0]
-    assert rows.job["msg"] == payload["msg"]
-    assert rows.job["result"] == payload["result"]
-    parsed = ("updated_objects", "number_received", "error_count", "new_events_ingested")
-    if "result" in problem or "error_objects" in problem or "count" in problem:
-        assert all(rows.job[name] is None for name in parsed)
-    if "msg" in problem:
-        assert (rows.job["finished_at"], rows.job["duration_seconds"]) == (None, None)
+    (reported,) = rows.problems
+    assert problem in reported
+    assert rows.job["result"] == result
+    assert [rows.job[name] for name in PARSED_FROM_RESULT] == [None] * 5
+    assert rows.errors == []
+    assert rows.job["duration_seconds"] == 1.0, "msg is still parsed"
+
+
+@pytest.mark.parametrize(
+    "msg",
+    [
+        "Job done, see the logs.",
+        "Job finished in 1.0 seconds at 2017-02-30 25:61:00",
+        "Job finished in a while",
+    ],
+)
+def test_a_malformed_msg_is_kept_raw_its_columns_null_and_the_problem_named(msg: str) -> None:
+    result = json.dumps({"updated_objects": 2, "number_received": 2, "error_objects": []})
+    rows = job_rows(finished(msg, result), 12, None)
+
+    (reported,) = rows.problems
+    assert "msg is not" in reported
+    assert rows.job["msg"] == msg
+    assert [rows.job[name] for name in ("finished_at", "ended_at", "duration_seconds")] == [
+        None
+    ] * 3
+    assert rows.job["updated_objects"] == 2, "result is still parsed"
+
+
+def test_a_missing_status_is_named_and_the_job_not_terminal() -> None:
+    rows = job_rows({"msg": MSG, "result": ""}, 12, None)
+
+    assert rows.problems == ["status is None, not a text"]
+    assert not rows.is_terminal
 
 
 @pytest.mark.parametrize(

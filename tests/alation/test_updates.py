@@ -192,3 +192,20 @@ def test_the_state_keeps_a_high_water_mark_not_every_finished_id() -> None:
         "running_names": [],
         "finished_names": [],
     }
+
+
+def test_a_malformed_job_gives_one_warning_naming_it_and_is_still_loaded(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = {"status": "failed", "msg": "Job exploded", "result": "{not json"}
+    fake = FakeAlation({1: DONE, 2: broken})
+
+    with caplog.at_level(logging.WARNING):
+        rows = load(fake, {}, misses=1)
+
+    assert refs(rows) == ["id:1", "id:2"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("Alation job id:2: raw msg and result kept")
+    assert "msg is not" in warnings[0]
+    assert "neither JSON" in warnings[0]
