@@ -30,10 +30,9 @@ Record = dict[str, Any]
 
 @dataclass(frozen=True)
 class NotFound:
-    """Alation's answer for a job it does not know, kept for the warning."""
+    """Alation's answer for a job it does not know: its HTTP status, for the warning."""
 
     status: int | None
-    detail: str
 
 
 class AlationClient:
@@ -82,7 +81,7 @@ class AlationClient:
             raise self._explained(exc) from None
         except VendorAPIError as exc:
             if exc.status in NOT_FOUND_STATUSES:
-                return NotFound(exc.status, exc.body)
+                return NotFound(exc.status)
             raise
         if not isinstance(payload, dict):
             raise VendorPayloadError(
@@ -90,7 +89,7 @@ class AlationClient:
             )
         if not payload.keys() & DOCUMENTED_FIELDS:
             # An error object with status 200 (`{"detail": "Not found."}`): no job to store.
-            return NotFound(200, str(payload)[:500])
+            return NotFound(200)
         return payload
 
     def _explained(self, exc: VendorAuthError) -> VendorAuthError:

@@ -34,7 +34,7 @@ class FakeAlation:
         self.asked.append(key)
         answer = self.ids.get(job_id) if name is None else self.names.get(name)  # type: ignore[arg-type]
         if answer is None:
-            return NotFound(404, '{"detail": "Not found."}')
+            return NotFound(404)
         return answer
 
 
