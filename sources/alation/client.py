@@ -73,7 +73,7 @@ class AlationClient:
         The query is percent-encoded whole (`#` as `%23`, a space as `%20`, never `+`), which
         every server decodes alike.
         """
-        query = {"id": job_id} if name is None else {"name": name}
+        query: dict[str, Any] = {"id": job_id} if name is None else {"name": name}
         path = f"{JOB_PATH}?{urlencode(query, quote_via=quote)}"
         try:
             payload = self._http.get_json(path)
