@@ -283,7 +283,7 @@ def _sandbox(args: argparse.Namespace) -> int:
             ) from None
         print("Sandboxes running on 127.0.0.1. Point jobpulse at them with:")
         for key, value in settings.items():
-            print(f"export {key}={shlex.quote(value)}")
+            print(f"export {key}={shlex.quote(value)}")  # JSON lists hold quotes and spaces
         print("Press Ctrl-C to stop.", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

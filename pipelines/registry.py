@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dlt.extract.source import DltSource
 
+from jobpulse.sources.alation import alation_source
+from jobpulse.sources.alation import sandbox as alation_sandbox
+from jobpulse.sources.alation.check import check_alation
 from jobpulse.sources.snowplow import sandbox as snowplow_sandbox
 from jobpulse.sources.snowplow import snowplow_source
 from jobpulse.sources.snowplow.check import check_snowplow
@@ -44,6 +48,16 @@ def _tailer_sandbox_settings(sandbox: tailer_sandbox.TailerSandbox) -> dict[str,
     return {f"SOURCES__TAILER__{key.upper()}": str(value) for key, value in settings.items()}
 
 
+def _alation_sandbox_settings(sandbox: alation_sandbox.AlationSandbox) -> dict[str, str]:
+    settings = sandbox.source_settings()
+    return {
+        f"SOURCES__ALATION__{key.upper()}": json.dumps(value)
+        if isinstance(value, list)
+        else str(value)
+        for key, value in settings.items()
+    }
+
+
 SOURCES: dict[str, VendorSource] = {
     "snowplow": VendorSource(
         name="snowplow",
@@ -58,5 +72,12 @@ SOURCES: dict[str, VendorSource] = {
         check=check_tailer,
         make_sandbox=lambda port: tailer_sandbox.TailerSandbox(port=port),
         sandbox_settings=_tailer_sandbox_settings,
+    ),
+    "alation": VendorSource(
+        name="alation",
+        make_source=alation_source,
+        check=check_alation,
+        make_sandbox=lambda port: alation_sandbox.AlationSandbox(port=port),
+        sandbox_settings=_alation_sandbox_settings,
     ),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -56,11 +57,10 @@ def test_load_writes_jobpulse_duckdb_and_prints_a_summary(
     assert f"snowplow_job_runs {runs:>8} rows" in " ".join(out.split()) or str(runs) in out
 
 
-@pytest.mark.usefixtures("snowplow_env")
+@pytest.mark.usefixtures("clock")
 def test_load_into_a_named_dataset(tmp_path: Path) -> None:
-    # `all` loads every registered source: the others are pointed at their sandboxes too.
-    others = [name for name in SOURCES if name != "snowplow"]
-    with running_sandboxes(others) as settings, environment(settings):
+    # `all` loads every registered source, each from its sandbox.
+    with running_sandboxes(list(SOURCES)) as settings, environment(settings):
         load_all = ["load", "--source", "all", "--dataset", "vendor_history", "--quiet"]
         assert main([*load_all, "--no-models"]) == 0
     with duckdb.connect(str(tmp_path / "jobpulse.duckdb"), read_only=True) as connection:
@@ -118,7 +118,8 @@ def test_sandbox_command_prints_settings_that_work(tmp_path: Path) -> None:
         settings: dict[str, str] = {}
         for line in process.stdout:
             if line.startswith("export "):
-                key, _, value = line.removeprefix("export ").strip().partition("=")
+                (assignment,) = shlex.split(line.removeprefix("export "))
+                key, _, value = assignment.partition("=")
                 settings[key] = value
             if line.startswith("Press Ctrl-C"):
                 break

@@ -46,6 +46,7 @@ class VendorAPIError(SourceError):
         self.status = status
         self.retryable = retryable
         self.api_answered = api_answered
+        self.body = redact(body)  # for callers that explain a vendor's documented error bodies
         status_part = f"HTTP {status}" if status is not None else "no response"
         message = f"{vendor} API {endpoint}: {status_part}: {detail}"
         excerpt = _excerpt(body)

@@ -57,9 +57,12 @@ class TokenExchangeAuth(AuthConfigBase):
         register_secret(token)
         return token
 
-    @staticmethod
-    def _authorize(request: PreparedRequest, token: str) -> None:
-        request.headers["Authorization"] = f"Bearer {token}"
+    def token_headers(self, token: str) -> dict[str, str]:
+        """The headers that carry `token`: a bearer header, unless the vendor uses its own."""
+        return {"Authorization": f"Bearer {token}"}
+
+    def _authorize(self, request: PreparedRequest, token: str) -> None:
+        request.headers.update(self.token_headers(token))
         setattr(request, _TOKEN_ATTR, token)
 
     def _remint_once_on_401(self, response: Response, **send_kwargs: Any) -> Response:

@@ -296,3 +296,37 @@ def test_retry_false_sends_a_request_once(
     with pytest.raises(VendorAPIError, match="HTTP 503"):
         once.post_json(PATH, {})
     assert requests_mock.call_count == attempts
+
+
+def test_post_json_sends_the_body_as_json_and_returns_the_decoded_answer(
+    client: VendorClient, requests_mock: rm.Mocker
+) -> None:
+    requests_mock.post(URL, status_code=201, json={"token": "t"})
+
+    assert client.post_json(PATH, {"user_id": 3}, headers={"X-Org": "o1"}) == {"token": "t"}
+
+    sent = requests_mock.last_request
+    assert sent is not None
+    assert (sent.method, sent.json(), sent.headers["X-Org"]) == ("POST", {"user_id": 3}, "o1")
+    assert sent.headers["Content-Type"] == "application/json"
+
+
+def test_post_json_errors_name_the_post_endpoint(
+    client: VendorClient, requests_mock: rm.Mocker
+) -> None:
+    requests_mock.post(URL, status_code=400, json={"detail": "bad"})
+
+    with pytest.raises(VendorAPIError) as raised:
+        client.post_json(PATH, {})
+
+    assert raised.value.endpoint == "POST /v1/jobs/runs"
+    assert raised.value.body == '{"detail": "bad"}'
+
+
+def test_json_is_read_as_utf8_whatever_charset_a_text_content_type_implies(
+    client: VendorClient, requests_mock: rm.Mocker
+) -> None:
+    body = '{"error": "Clé — 行"}'.encode()
+    requests_mock.get(URL, content=body, headers={"Content-Type": "text/plain"})
+
+    assert client.get_json(PATH) == {"error": "Clé — 行"}

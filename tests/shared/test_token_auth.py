@@ -220,3 +220,25 @@ def test_the_minted_token_is_redacted_from_log_lines(
 
     assert caplog.records[-1].getMessage() == "using Bearer *** now"
     assert "token-1" not in caplog.text
+
+
+@configspec
+class HeaderAuth(CountingAuth):
+    """A vendor that sends its token in a header of its own."""
+
+    def token_headers(self, token: str) -> dict[str, str]:
+        return {"X-Vendor-Token": token}
+
+
+def test_a_vendor_header_carries_the_token_and_the_re_minted_one(
+    requests_mock: rm.Mocker, retry_config: RetrySettings
+) -> None:
+    auth = HeaderAuth()
+    client = VendorClient("Acme", BASE_URL, auth=auth)
+    requests_mock.get(URL, [{"status_code": 401}, {"status_code": 200, "json": {}}])
+
+    client.get_json("runs")
+
+    sent = [request.headers for request in requests_mock.request_history]
+    assert [headers["X-Vendor-Token"] for headers in sent] == ["token-1", "token-2"]
+    assert all("Authorization" not in headers for headers in sent)
