@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from jobpulse.pipelines.defaults import install_defaults
 from jobpulse.pipelines.demo import run_demo
+from jobpulse.pipelines.mparticle_cli import add_mparticle_commands
 from jobpulse.pipelines.pipeline import (
     DEFAULT_DATASET,
     build_pipeline,
@@ -92,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="load every source from its sandbox into ./jobpulse.duckdb and summarise"
     )
     demo_cmd.set_defaults(command=_demo)
+
+    add_mparticle_commands(commands)
     return parser
 
 

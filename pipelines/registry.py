@@ -8,6 +8,9 @@ from typing import Any, Protocol
 
 from dlt.extract.source import DltSource
 
+from jobpulse.sources.mparticle import mparticle_source
+from jobpulse.sources.mparticle import sandbox as mparticle_sandbox
+from jobpulse.sources.mparticle.check import check_mparticle
 from jobpulse.sources.snowplow import sandbox as snowplow_sandbox
 from jobpulse.sources.snowplow import snowplow_source
 from jobpulse.sources.snowplow.check import check_snowplow
@@ -36,6 +39,11 @@ def _snowplow_sandbox_settings(sandbox: snowplow_sandbox.SnowplowSandbox) -> dic
     return {f"SOURCES__SNOWPLOW__{key.upper()}": str(value) for key, value in settings.items()}
 
 
+def _mparticle_sandbox_settings(sandbox: mparticle_sandbox.MparticleSandbox) -> dict[str, str]:
+    settings = sandbox.source_settings()
+    return {f"SOURCES__MPARTICLE__{key.upper()}": str(value) for key, value in settings.items()}
+
+
 SOURCES: dict[str, VendorSource] = {
     "snowplow": VendorSource(
         name="snowplow",
@@ -43,5 +51,12 @@ SOURCES: dict[str, VendorSource] = {
         check=check_snowplow,
         make_sandbox=lambda port: snowplow_sandbox.SnowplowSandbox(port=port),
         sandbox_settings=_snowplow_sandbox_settings,
+    ),
+    "mparticle": VendorSource(
+        name="mparticle",
+        make_source=mparticle_source,
+        check=check_mparticle,
+        make_sandbox=lambda port: mparticle_sandbox.MparticleSandbox(port=port),
+        sandbox_settings=_mparticle_sandbox_settings,
     ),
 }

@@ -13,12 +13,13 @@ carries credentials that must not be sent to another host.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
 from dlt.sources.helpers.rest_client.client import RESTClient
-from dlt.sources.helpers.rest_client.paginators import SinglePagePaginator
+from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
 from dlt.sources.helpers.rest_client.redaction import sanitize_url
 from dlt.sources.helpers.rest_client.utils import join_url
 from requests.auth import AuthBase
@@ -50,36 +51,116 @@ class VendorClient:
         the vendor cannot be reached after the configured retries, and `VendorPayloadError` when
         a 2xx body is not JSON.
         """
+        return self._json_of("GET", path, params=params, headers=headers)
+
+    def post_json(
+        self,
+        path: str,
+        *,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        """POST `json` (no body when None) to `path` and return the JSON answer, as `get_json`."""
+        return self._json_of("POST", path, json=json, headers=headers)
+
+    def paginate_json(
+        self,
+        path: str,
+        paginator: BasePaginator,
+        *,
+        params: dict[str, Any] | None = None,
+        data_selector: str | None = None,
+    ) -> Iterator[list[Any]]:
+        """GET `path` page by page with dlt's `paginator`; yield each page's items.
+
+        The items are found at `data_selector`, or where dlt detects them (a bare array, or the
+        array under `items`, `data`, `results`...). Errors are raised as by `get_json`.
+        """
+        pages = self.rest.paginate(
+            path,
+            params=params,
+            paginator=paginator,
+            data_selector=data_selector,
+            hooks={"response": [_raise_for_error_status]},
+            allow_redirects=False,
+        )
         try:
-            response = self.rest.get(path, params=params, headers=headers, allow_redirects=False)
-        except requests.RequestException as exc:
-            raise VendorAPIError(
-                self.vendor,
-                self.describe(path, params),
-                f"could not reach the API after the configured retries ({type(exc).__name__})",
-                retryable=True,
-            ) from exc
-        if not 200 <= response.status_code < 300:
+            for page in pages:
+                yield list(page)
+        except requests.HTTPError as exc:
+            response = exc.response
+            if response is None:
+                raise
             raise_for_vendor_status(self.vendor, _describe_url(response.request.url), response)
+        except requests.JSONDecodeError:
+            raise VendorPayloadError(
+                self.vendor, self.describe(path, params), "a page of the listing is not JSON"
+            ) from None
+        except requests.RequestException as exc:
+            raise self._unreachable("GET", path, params, exc) from exc
+
+    def _json_of(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        try:
+            response = self.rest.request(
+                path,
+                method=method,  # type: ignore[arg-type]
+                params=params,
+                json=json,
+                headers=headers,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise self._unreachable(method, path, params, exc) from exc
+        if not 200 <= response.status_code < 300:
+            endpoint = _describe_url(response.request.url, method)
+            raise_for_vendor_status(self.vendor, endpoint, response)
         if not response.content.strip():
             return None  # 204, or a 200 with nothing to say: callers decide what empty means
         try:
             return response.json()
         except ValueError:
             raise VendorPayloadError(
-                self.vendor, self.describe(path, params), "the body is not JSON", response.text
+                self.vendor,
+                self.describe(path, params, method),
+                "the body is not JSON",
+                response.text,
             ) from None
 
-    def describe(self, path: str, params: dict[str, Any] | None = None) -> str:
+    def _unreachable(
+        self, method: str, path: str, params: dict[str, Any] | None, exc: Exception
+    ) -> VendorAPIError:
+        return VendorAPIError(
+            self.vendor,
+            self.describe(path, params, method),
+            f"could not reach the API after the configured retries ({type(exc).__name__})",
+            retryable=True,
+        )
+
+    def describe(self, path: str, params: dict[str, Any] | None = None, method: str = "GET") -> str:
         """How messages name an endpoint: `GET /path?query`, sensitive parameters masked."""
-        url = requests.Request("GET", join_url(self.rest.base_url, path), params=params).prepare()
-        return _describe_url(url.url)
+        url = requests.Request(method, join_url(self.rest.base_url, path), params=params).prepare()
+        return _describe_url(url.url, method)
 
 
-def _describe_url(url: str | None) -> str:
+def _raise_for_error_status(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """A response hook for paged listings: any non-2xx is an HTTPError, which dlt's retry
+    inspects (429 and 5xx are retried) and `paginate_json` turns into a vendor error."""
+    if not 200 <= response.status_code < 300:
+        raise requests.HTTPError(f"HTTP {response.status_code}", response=response)
+
+
+def _describe_url(url: str | None, method: str = "GET") -> str:
     parts = urlsplit(sanitize_url(url or ""))
     query = f"?{parts.query}" if parts.query else ""
-    return f"GET {parts.path}{query}"
+    return f"{method} {parts.path}{query}"
 
 
 def raise_for_vendor_status(vendor: str, endpoint: str, response: requests.Response) -> None:
