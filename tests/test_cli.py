@@ -14,6 +14,7 @@ from dlt.common.configuration.specs.pluggable_run_context import PluggableRunCon
 
 from jobpulse.pipelines.cli import main
 from jobpulse.pipelines.registry import SOURCES
+from jobpulse.pipelines.sandboxes import running_sandboxes
 from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 
 
@@ -54,9 +55,11 @@ def test_load_writes_jobpulse_duckdb_and_prints_a_summary(
     assert f"snowplow_job_runs {runs:>8} rows" in " ".join(out.split()) or str(runs) in out
 
 
-@pytest.mark.usefixtures("snowplow_env")
-def test_load_into_a_named_dataset(tmp_path: Path) -> None:
-    assert main(["load", "--source", "all", "--dataset", "vendor_history", "--quiet"]) == 0
+def test_load_into_a_named_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with running_sandboxes(list(SOURCES)) as settings:  # `all`: every registered source
+        for key, value in settings.items():
+            monkeypatch.setenv(key, value)
+        assert main(["load", "--source", "all", "--dataset", "vendor_history", "--quiet"]) == 0
     with duckdb.connect(str(tmp_path / "jobpulse.duckdb"), read_only=True) as connection:
         row = connection.execute("select count(*) from vendor_history.snowplow_job_runs").fetchone()
         assert row is not None

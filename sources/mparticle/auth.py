@@ -23,6 +23,10 @@ from jobpulse.sources.shared.token_auth import MintedToken, TokenExchangeAuth
 _SETTINGS = "SOURCES__MPARTICLE__CLIENT_ID and SOURCES__MPARTICLE__CLIENT_SECRET"
 
 
+class TokenRefused(VendorAuthError):
+    """The token URL refused the client credentials."""
+
+
 @configspec
 class MparticleTokenAuth(TokenExchangeAuth):
     """POSTs the documented JSON body to the token URL for a bearer token."""
@@ -48,7 +52,7 @@ class MparticleTokenAuth(TokenExchangeAuth):
             payload = client.post_json("", json=body)
         except VendorAPIError as exc:
             if exc.status in (400, 401, 403):
-                raise VendorAuthError(
+                raise TokenRefused(
                     VENDOR,
                     exc.endpoint,
                     f"client credentials rejected by the token URL; check {_SETTINGS}",

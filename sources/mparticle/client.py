@@ -11,7 +11,7 @@ from typing import Any
 
 import pendulum
 
-from jobpulse.sources.mparticle.auth import MparticleTokenAuth, shared_auth
+from jobpulse.sources.mparticle.auth import MparticleTokenAuth, TokenRefused, shared_auth
 from jobpulse.sources.mparticle.paging import SIZE_PARAM, ShortPagePaginator
 from jobpulse.sources.mparticle.records import without_credentials
 from jobpulse.sources.mparticle.settings import (
@@ -102,7 +102,7 @@ class MparticleClient:
         return pipelines
 
     def get_status(self, pipeline_id: str) -> Record:
-        return self._object(STATUS_PATH, "pipeline status", pipeline_id=pipeline_id)
+        return self._object(STATUS_PATH, "pipeline status", pipeline_id)
 
     def list_runs(
         self, pipeline_id: str, start_date: pendulum.DateTime | None, page_size: int
@@ -131,7 +131,7 @@ class MparticleClient:
                 raise
 
     def get_run(self, pipeline_id: str, run_id: int | str) -> Record:
-        return self._object(RUN_PATH, "run", pipeline_id=pipeline_id, run_id=run_id)
+        return self._object(RUN_PATH, "run", pipeline_id, run_id)
 
     def trigger(self, pipeline_id: str) -> Record:
         """`POST pipelines/{id}` with no body: a new run. 400 while the pipeline is not idle."""
@@ -150,14 +150,18 @@ class MparticleClient:
             payload = self._http.get_json(self._path(template))
         return _objects(payload, self.endpoint(template), what)
 
-    def _object(self, template: str, what: str, **parts: str | int) -> Record:
-        pipeline_id = str(parts.get("pipeline_id", "")) or None
+    def _object(
+        self, template: str, what: str, pipeline_id: str, run_id: int | str | None = None
+    ) -> Record:
+        parts: dict[str, str | int] = {"pipeline_id": pipeline_id}
+        if run_id is not None:
+            parts["run_id"] = run_id
         with self._pipeline_errors(pipeline_id):
             payload = self._http.get_json(self._path(template, **parts))
         if not isinstance(payload, dict):
             raise VendorPayloadError(
                 VENDOR,
-                self.endpoint(template, **parts),
+                self._http.describe(self._path(template, **parts)),
                 f"expected a JSON object for the {what}",
                 str(without_credentials(payload))[:300],
             )
@@ -178,8 +182,8 @@ class _ExplainErrors:
         return None
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, traceback: Any) -> None:
-        if not isinstance(exc, VendorAPIError) or isinstance(exc, VendorPayloadError):
-            return
+        if not isinstance(exc, VendorAPIError) or isinstance(exc, TokenRefused):
+            return  # the token URL's refusal already names the settings to fix
         if exc.status == _WAREHOUSE_UNREACHABLE:
             subject = f"pipeline {self.pipeline_id!r}" if self.pipeline_id else "the workspace"
             raise VendorAPIError(

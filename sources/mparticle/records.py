@@ -87,18 +87,16 @@ def with_v1_spellings(record: Record) -> Record:
     `service_provider`, `is_active` from `state`, `is_connection_faulted` from
     `connection_status`. Fields already sent in the v1 spelling win; the v2 fields stay."""
     row = dict(record)
-    derived = {
-        "is_faulted": lambda: faulted_from_status(row.get("status")),
-        "is_connection_faulted": lambda: faulted_from_status(row.get("connection_status")),
-        "is_active": lambda: _active_from_state(row.get("state")),
-        "is_connection_active": lambda: _active_from_state(row.get("connection_state")),
-        "type": lambda: row.get("service_provider"),
+    derived: dict[str, Any] = {
+        "is_faulted": faulted_from_status(row.get("status")),
+        "is_connection_faulted": faulted_from_status(row.get("connection_status")),
+        "is_active": _active_from_state(row.get("state")),
+        "is_connection_active": _active_from_state(row.get("connection_state")),
+        "type": row.get("service_provider"),
     }
-    for name, derive in derived.items():
-        if row.get(name) is None:
-            value = derive()
-            if value is not None:
-                row[name] = value
+    for name, value in derived.items():
+        if row.get(name) is None and value is not None:
+            row[name] = value
     return row
 
 

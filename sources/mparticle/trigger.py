@@ -46,10 +46,11 @@ def trigger(
     wait: bool = False,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     poll_seconds: float = DEFAULT_POLL_SECONDS,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> TriggerResult:
-    """Trigger `pipeline_id`; with `wait`, poll its run until terminal or `timeout` seconds."""
+    """Trigger `pipeline_id`; with `wait`, poll its run until terminal or `timeout` seconds
+    (`sleep` and `clock` default to `time.sleep` and the wall clock, `time.time`)."""
     try:
         answer = client.trigger(pipeline_id)
         run_id = run_id_of(answer, client.endpoint(PIPELINE_PATH, "POST", pipeline_id=pipeline_id))
@@ -61,7 +62,9 @@ def trigger(
     if not wait:
         return TriggerResult(Outcome.SUCCEEDED, started, run_id)
     logger.info(started)
-    return _wait(client, pipeline_id, run_id, timeout, poll_seconds, sleep, clock)
+    return _wait(
+        client, pipeline_id, run_id, timeout, poll_seconds, sleep or time.sleep, clock or time.time
+    )
 
 
 def _refusal(pipeline_id: str, exc: VendorAPIError) -> str:
