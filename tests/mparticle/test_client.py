@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pendulum
@@ -38,8 +37,8 @@ def make_client(api_path: str = "platform/experimental") -> MparticleClient:
 
 
 @pytest.fixture
-def token(requests_mock: rm.Mocker) -> Iterator[rm.adapter._Matcher]:
-    yield requests_mock.post(
+def token(requests_mock: rm.Mocker) -> Any:
+    return requests_mock.post(
         TOKEN_URL,
         [
             {"json": {"access_token": f"tok-{n}", "expires_in": 3600, "token_type": "Bearer"}}
@@ -81,13 +80,13 @@ def test_the_token_is_requested_with_the_documented_json_body(
 
     make_client().list_connections()
 
-    assert token.last_request.json() == {
+    assert token.request_history[-1].json() == {
         "client_id": "cid",
         "client_secret": "csecret-value",
         "audience": "https://api.mparticle.com",
         "grant_type": "client_credentials",
     }
-    assert requests_mock.last_request.headers["Authorization"] == "Bearer tok-1"
+    assert requests_mock.request_history[-1].headers["Authorization"] == "Bearer tok-1"
 
 
 def test_one_token_serves_every_client_of_the_process_until_it_expires(
@@ -101,7 +100,7 @@ def test_one_token_serves_every_client_of_the_process_until_it_expires(
         traveller.shift(3600)
         make_client().list_connections()
     assert token.call_count == 2
-    assert requests_mock.last_request.headers["Authorization"] == "Bearer tok-2"
+    assert requests_mock.request_history[-1].headers["Authorization"] == "Bearer tok-2"
 
 
 def test_a_401_re_mints_once_then_succeeds(token: Any, requests_mock: rm.Mocker) -> None:
@@ -142,7 +141,8 @@ def test_505_is_an_error_naming_the_pipeline_and_the_warehouse(requests_mock: rm
         listed(make_client(), 100)
 
     message = str(raised.value)
-    assert "pipeline 'p1'" in message and "could not connect to the warehouse" in message
+    assert "pipeline 'p1'" in message
+    assert "could not connect to the warehouse" in message
     assert "HTTP 505" in message
 
 
@@ -196,7 +196,7 @@ def test_start_date_is_sent_as_utc_iso(requests_mock: rm.Mocker) -> None:
 
     listed(make_client(), 100, pendulum.datetime(2022, 10, 17, 1, tz="Europe/Paris"))
 
-    assert requests_mock.last_request.qs["startdate"] == ["2022-10-16t23:00:00z"]
+    assert requests_mock.request_history[-1].qs["startdate"] == ["2022-10-16t23:00:00z"]
 
 
 @pytest.mark.parametrize("page_size", [0, 101])
@@ -240,7 +240,7 @@ def test_the_trigger_is_a_post_without_body(requests_mock: rm.Mocker) -> None:
     )
 
     assert make_client().trigger("p1") == {"pipeline_run_id": 13325, "status": "trigger_requested"}
-    assert trigger.last_request.body is None
+    assert trigger.request_history[-1].body is None
 
 
 @pytest.mark.usefixtures("token")

@@ -76,7 +76,8 @@ def test_status_snapshots_accumulate_and_record_a_fault_that_heals(
         f"from mparticle_pipeline_status where pipeline_id = '{HEALING}' order by observed_at",
     )
     (first, second) = snapshots
-    assert first[1:3] == (True, True) and first[3]
+    assert first[1:3] == (True, True)
+    assert first[3]
     assert second[1:] == (False, False, None)
     assert second[0] - first[0] >= pendulum.duration(hours=2)
     (counts,) = query(pipeline, "select count(*), count(distinct observed_at) from "

@@ -141,7 +141,8 @@ def test_a_listed_pipeline_is_not_deleted_and_a_gone_one_carries_when_it_was_see
 
     assert (listed["is_deleted"], listed["deleted_seen_at"]) == (False, None)
     assert (gone["is_deleted"], gone["deleted_seen_at"]) == (True, OBSERVED)
-    assert "partner_feed_key" not in listed and listed["partner_feed_id"] == 2124
+    assert "partner_feed_key" not in listed
+    assert listed["partner_feed_id"] == 2124
 
 
 def test_a_run_stores_its_id_as_pipeline_id_and_derives_timing() -> None:

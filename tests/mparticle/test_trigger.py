@@ -65,7 +65,8 @@ def test_trigger_wait_exits_0_on_success_and_1_on_failure(
     assert main(["mparticle", "trigger", pipeline_id, "--wait", "--poll-interval", "30"]) == code
 
     assert ending in capsys.readouterr().out
-    assert sleeps and all(seconds <= 30 for seconds in sleeps)
+    assert sleeps
+    assert all(seconds <= 30 for seconds in sleeps)
 
 
 def test_trigger_wait_exits_2_when_the_run_outlasts_the_timeout(
