@@ -29,6 +29,18 @@ group by job_name
 order by job_name
 """
 
+_MPARTICLE_RUNS_BY_PIPELINE = """
+select r.pipeline_id, count(*) as runs,
+       count(*) filter (where r.pipeline_run_state = 'failed') as failed,
+       count(*) filter (where r.ended_at is null) as in_progress,
+       round(median(r.duration_seconds) / 60, 1) as median_minutes,
+       bool_or(p.is_deleted) as deleted
+from {dataset}.mparticle_pipeline_runs as r
+left join {dataset}.mparticle_pipelines as p on p.id = r.pipeline_id
+group by r.pipeline_id
+order by r.pipeline_id
+"""
+
 
 def run_demo(duckdb_file: str = DEFAULT_DUCKDB_FILE) -> int:
     path = str(Path(duckdb_file).resolve())
@@ -45,6 +57,9 @@ def run_demo(duckdb_file: str = DEFAULT_DUCKDB_FILE) -> int:
     if not all(s.ok for s in summaries):
         return 1
     _print_runs_by_job(path)
+    if "mparticle" in SOURCES:
+        mparticle_title = "mParticle Warehouse Sync runs by pipeline (from the sandbox):"
+        _print_runs_by_job(path, _MPARTICLE_RUNS_BY_PIPELINE, mparticle_title)
     print(
         f"\nThe data is in {path}. Query it with any DuckDB client, for example:\n"
         f"  select * from {DEFAULT_DATASET}.snowplow_job_runs order by started_at desc limit 10;"
@@ -52,14 +67,18 @@ def run_demo(duckdb_file: str = DEFAULT_DUCKDB_FILE) -> int:
     return 0
 
 
-def _print_runs_by_job(path: str) -> None:
+def _print_runs_by_job(
+    path: str,
+    sql: str = _RUNS_BY_JOB,
+    title: str = "Snowplow runs by job (last 7 days, from the sandbox):",
+) -> None:
     import duckdb
 
     with duckdb.connect(path, read_only=True) as connection:
-        cursor = connection.execute(_RUNS_BY_JOB.format(dataset=DEFAULT_DATASET))
+        cursor = connection.execute(sql.format(dataset=DEFAULT_DATASET))
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
-    print("\nSnowplow runs by job (last 7 days, from the sandbox):")
+    print(f"\n{title}")
     print("  " + "  ".join(f"{c:>14}" if i else f"{c:<28}" for i, c in enumerate(columns)))
     for row in rows:
         print("  " + "  ".join(f"{v!s:>14}" if i else f"{v!s:<28}" for i, v in enumerate(row)))

@@ -45,6 +45,7 @@ _AUTHOR = "developer@mparticle.com"
 _FIRST_STATE_SECONDS = 20
 _QUEUED_SECONDS = 40
 _TRIGGERED_RUN_SECONDS = 300
+_FAULT_LEAD = pendulum.duration(hours=3)  # a faulted pipeline's runs fail for this long before
 
 
 @dataclass(frozen=True)
@@ -381,7 +382,10 @@ class MparticleSandbox(Sandbox):
         return spec.deleted_after is not None and now >= self.opened_at + spec.deleted_after
 
     def _faulted(self, spec: PipelineSpec, now: pendulum.DateTime) -> bool:
-        return spec.faulted_for is not None and now < self.opened_at + spec.faulted_for
+        """Faulted from `_FAULT_LEAD` before the sandbox's start until `faulted_for` after it."""
+        if spec.faulted_for is None:
+            return False
+        return self.opened_at - _FAULT_LEAD <= now < self.opened_at + spec.faulted_for
 
     def _health(self, v1_name: str, faulted: bool) -> dict[str, Any]:
         """`is_faulted` (v1) or `status` (v2); the connection's as `connection_status` in v2."""
