@@ -58,18 +58,11 @@ def test_load_advance_load_equals_the_sandbox_on_both_spellings(
         "select count(*) - count(distinct pipeline_run_id) from mparticle_pipeline_runs",
     )
     assert duplicates == (0,)
+    _assert_snapshots_recorded_the_fault_and_its_healing(pipeline)
+    _assert_the_retired_pipeline_is_marked_deleted_once(pipeline, any_sandbox, clock)
 
 
-def test_status_snapshots_accumulate_and_record_a_fault_that_heals(
-    any_sandbox: MparticleSandbox,
-    clock: time_machine.Traveller,
-    make_pipeline: Callable[..., Pipeline],
-) -> None:
-    pipeline = make_pipeline()
-    load_mparticle(pipeline, any_sandbox)
-    clock.shift(TWO_HOURS)
-    load_mparticle(pipeline, any_sandbox)
-
+def _assert_snapshots_recorded_the_fault_and_its_healing(pipeline: Pipeline) -> None:
     snapshots = query(
         pipeline,
         "select observed_at, is_faulted, is_connection_faulted, faulted_reason "
@@ -85,21 +78,15 @@ def test_status_snapshots_accumulate_and_record_a_fault_that_heals(
     assert counts == (5 + 4, 2)  # the retired pipeline is not listed the second time
 
 
-def test_a_pipeline_gone_from_the_list_is_marked_deleted_once(
-    any_sandbox: MparticleSandbox,
-    clock: time_machine.Traveller,
-    make_pipeline: Callable[..., Pipeline],
+def _assert_the_retired_pipeline_is_marked_deleted_once(
+    pipeline: Pipeline, sandbox: MparticleSandbox, clock: time_machine.Traveller
 ) -> None:
-    pipeline = make_pipeline()
-    load_mparticle(pipeline, any_sandbox)
-    clock.shift(TWO_HOURS)
-    load_mparticle(pipeline, any_sandbox)
     (second_load,) = query(pipeline, "select max(observed_at) from mparticle_pipeline_status")
     clock.shift(TWO_HOURS)
-    load_mparticle(pipeline, any_sandbox)
+    load_mparticle(pipeline, sandbox)
 
     rows = dict(query(pipeline, "select id, is_deleted from mparticle_pipelines order by id"))
-    assert rows == {spec.id: spec.id == RETIRED for spec in any_sandbox.pipelines}
+    assert rows == {spec.id: spec.id == RETIRED for spec in sandbox.pipelines}
     (retired,) = query(
         pipeline,
         f"select deleted_seen_at, name, schedule_interval from mparticle_pipelines "
