@@ -113,8 +113,11 @@ def test_no_secret_in_logs_errors_state_files_or_tables(
     assert_clean(captured.out + captured.err, "stdout/stderr")
 
 
-def test_no_secret_in_command_output(
-    sandbox: MparticleSandbox, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+def test_no_secret_in_command_output_nor_any_file_it_writes(
+    sandbox: MparticleSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     for key, value in SOURCES["mparticle"].sandbox_settings(sandbox).items():
         monkeypatch.setenv(key, value)
@@ -129,3 +132,7 @@ def test_no_secret_in_command_output(
     captured = capfd.readouterr()
     assert "SOURCES__MPARTICLE__CLIENT_SECRET" in captured.out
     assert_clean(captured.out + captured.err, "command output")
+    written = [path for path in tmp_path.rglob("*") if path.is_file()]
+    assert any(path.name == "jobpulse.duckdb" for path in written)
+    for path in written:  # the DuckDB file, dlt's state, schemas, load packages and traces
+        assert_clean(path.read_bytes().decode("utf-8", errors="replace"), f"file {path}")
