@@ -45,6 +45,12 @@ _SECRET_KEY_OWNERS = frozenset(
     }
 )  # fmt: skip
 _PREVIEW_CHARS = 300
+# v2 nests a connection's settings in `config`, some under new names; v1 has them at the top.
+_V2_CONFIG_NAMES = {
+    "account_identifier": "source_account_id",
+    "aws_iam_user_arn": "snowflake_aws_iam_user_arn",
+    "aws_external_id": "snowflake_aws_external_id",
+}
 
 
 def is_credential(name: str) -> bool:
@@ -85,7 +91,9 @@ def _active_from_state(state: Any) -> bool | None:
 def with_v1_spellings(record: Record) -> Record:
     """A v2 record with the v1 columns filled in: `is_faulted` from `status`, `type` from
     `service_provider`, `is_active` from `state`, `is_connection_faulted` from
-    `connection_status`. Fields already sent in the v1 spelling win; the v2 fields stay."""
+    `connection_status`, and a connection's settings from its `config` object (`database`,
+    `account_identifier` as `source_account_id`, ...). Fields already sent in the v1 spelling
+    win; the v2 fields stay."""
     row = dict(record)
     derived: dict[str, Any] = {
         "is_faulted": faulted_from_status(row.get("status")),
@@ -94,6 +102,11 @@ def with_v1_spellings(record: Record) -> Record:
         "is_connection_active": _active_from_state(row.get("connection_state")),
         "type": row.get("service_provider"),
     }
+    config = row.get("config")
+    if isinstance(config, dict):
+        for key, value in config.items():
+            if not isinstance(value, dict | list):
+                derived.setdefault(_V2_CONFIG_NAMES.get(key, key), value)
     for name, value in derived.items():
         if row.get(name) is None and value is not None:
             row[name] = value

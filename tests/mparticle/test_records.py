@@ -102,6 +102,25 @@ def test_a_v2_connection_gets_is_faulted_and_type_and_keeps_its_own_fields() -> 
     assert (row["status"], row["service_provider"]) == ("faulted", "Snowflake")
 
 
+def test_a_v2_connection_config_fills_the_v1_columns_without_its_password() -> None:
+    v2 = {
+        "id": "c",
+        "config": {
+            "account_identifier": "gd1234",
+            "database": "mp",
+            "password": "pw-in-config",
+            "aws_external_id": "GD1234=2_abcdefg=",
+        },
+    }
+
+    row = resource_row(v2, ENDPOINT)
+
+    assert (row["source_account_id"], row["database"]) == ("gd1234", "mp")
+    assert row["snowflake_aws_external_id"] == "GD1234=2_abcdefg="
+    assert "password" not in row
+    assert "password" not in row["config"]
+
+
 @pytest.mark.parametrize(("status", "faulted"), [("healthy", False), ("Faulted", True)])
 def test_v2_status_maps_to_is_faulted(status: str, faulted: bool) -> None:
     assert resource_row({"id": "p", "status": status}, ENDPOINT)["is_faulted"] is faulted
