@@ -106,7 +106,7 @@ def with_v1_spellings(record: Record) -> Record:
     if isinstance(config, dict):
         for key, value in config.items():
             if not isinstance(value, dict | list):
-                derived.setdefault(_V2_CONFIG_NAMES.get(key, key), value)
+                derived.setdefault(_V2_CONFIG_NAMES.get(str(key), str(key)), value)
     for name, value in derived.items():
         if row.get(name) is None and value is not None:
             row[name] = value
