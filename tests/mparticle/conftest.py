@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -32,3 +33,13 @@ def any_sandbox(
     """The sandbox with the document's spelling, then with v2's."""
     with MparticleSandbox(api_path=request.param) as started:
         yield started
+
+
+@pytest.fixture
+def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's zone is New York: zoneless timestamps must still be read as UTC."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

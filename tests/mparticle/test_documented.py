@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
+import pytest
 import requests_mock as rm
 from dlt.pipeline.pipeline import Pipeline
 
@@ -32,7 +33,8 @@ def serve_the_document(requests_mock: rm.Mocker) -> None:
         requests_mock.get(f"{PREFIX}/pipelines/{pipeline}/status/runs", json={"items": items})
 
 
-def test_the_documented_examples_load_without_credentials(
+@pytest.mark.usefixtures("new_york")
+def test_the_documented_examples_load_without_credentials_and_with_utc_times(
     requests_mock: rm.Mocker, make_pipeline: Callable[..., Pipeline]
 ) -> None:
     serve_the_document(requests_mock)

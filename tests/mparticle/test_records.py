@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pendulum
@@ -43,16 +42,6 @@ DOC_RUN: dict[str, Any] = {
     "last_modified_on": "2022-12-20T19:08:09.057",
     "last_modified_by": "developer@mparticle.com",
 }
-
-
-@pytest.fixture
-def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The machine's zone is New York: zoneless timestamps must still be read as UTC."""
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.parametrize(
