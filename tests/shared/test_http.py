@@ -349,3 +349,13 @@ def test_paginate_json_raises_vendor_errors(
 
     with pytest.raises(error, match=message.replace("?", r"\?")):
         list(client.paginate_json(PATH, paginator))
+
+
+@pytest.mark.parametrize("status", [200, 204])
+def test_paginate_json_takes_an_empty_body_as_an_empty_page(
+    client: VendorClient, requests_mock: rm.Mocker, status: int
+) -> None:
+    requests_mock.get(URL, status_code=status, text="")
+    paginator = PageNumberPaginator(base_page=0, page_param="page", total_path=None)
+
+    assert list(client.paginate_json(PATH, paginator)) == [[]]
