@@ -16,6 +16,7 @@ from pathlib import Path
 from jobpulse.pipelines.defaults import install_defaults
 from jobpulse.pipelines.demo import run_demo
 from jobpulse.pipelines.models import as_of_argument, models_after_load, models_command
+from jobpulse.pipelines.mparticle_cli import add_mparticle_commands
 from jobpulse.pipelines.pipeline import (
     DEFAULT_DATASET,
     destination_for,
@@ -163,6 +164,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo_cmd.set_defaults(command=_demo)
     add_tailer_parser(commands)
+    add_mparticle_commands(commands)
     return parser
 
 

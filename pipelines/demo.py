@@ -32,6 +32,18 @@ group by job_name
 order by job_name
 """
 
+_MPARTICLE_RUNS_BY_PIPELINE = """
+select r.pipeline_id, count(*) as runs,
+       count(*) filter (where r.pipeline_run_state = 'failed') as failed,
+       count(*) filter (where r.ended_at is null) as in_progress,
+       round(median(r.duration_seconds) / 60, 1) as median_minutes,
+       bool_or(p.is_deleted) as deleted
+from {dataset}.mparticle_pipeline_runs as r
+left join {dataset}.mparticle_pipelines as p on p.id = r.pipeline_id
+group by r.pipeline_id
+order by r.pipeline_id
+"""
+
 
 def run_demo(duckdb_file: str = DEMO_DUCKDB_FILE) -> int:
     path = str(Path(duckdb_file).resolve())
@@ -54,6 +66,9 @@ def run_demo(duckdb_file: str = DEMO_DUCKDB_FILE) -> int:
         return 1
     _print_runs_by_job(path)
     _print_tailer_runs(path)
+    if "mparticle" in SOURCES:
+        mparticle_title = "mParticle Warehouse Sync runs by pipeline (from the sandbox):"
+        _print_runs_by_job(path, _MPARTICLE_RUNS_BY_PIPELINE, mparticle_title)
     print(
         f"\nThe data is in {path}. Query it with any DuckDB client, for example:\n"
         f"  select * from {DEFAULT_DATASET}.snowplow_job_runs order by started_at desc limit 10;"
@@ -61,17 +76,21 @@ def run_demo(duckdb_file: str = DEMO_DUCKDB_FILE) -> int:
     return 0
 
 
-def _print_runs_by_job(path: str) -> None:
+def _print_runs_by_job(
+    path: str,
+    sql: str = _RUNS_BY_JOB,
+    title: str = (
+        "Snowplow job runs loaded from the sandbox, per job: all runs, failed runs, runs in "
+        "progress, median run minutes:"
+    ),
+) -> None:
     import duckdb
 
     with duckdb.connect(path, read_only=True) as connection:
-        cursor = connection.execute(_RUNS_BY_JOB.format(dataset=DEFAULT_DATASET))
+        cursor = connection.execute(sql.format(dataset=DEFAULT_DATASET))
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
-    print(
-        "\nSnowplow job runs loaded from the sandbox, per job: all runs, failed runs, runs in "
-        "progress, median run minutes:"
-    )
+    print(f"\n{title}")
     print("  " + "  ".join(f"{c:>14}" if i else f"{c:<28}" for i, c in enumerate(columns)))
     for row in rows:
         print("  " + "  ".join(f"{v!s:>14}" if i else f"{v!s:<28}" for i, v in enumerate(row)))

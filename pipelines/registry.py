@@ -12,6 +12,9 @@ from dlt.extract.source import DltSource
 from jobpulse.sources.alation import alation_source
 from jobpulse.sources.alation import sandbox as alation_sandbox
 from jobpulse.sources.alation.check import check_alation
+from jobpulse.sources.mparticle import mparticle_source
+from jobpulse.sources.mparticle import sandbox as mparticle_sandbox
+from jobpulse.sources.mparticle.check import check_mparticle
 from jobpulse.sources.snowplow import sandbox as snowplow_sandbox
 from jobpulse.sources.snowplow import snowplow_source
 from jobpulse.sources.snowplow.check import check_snowplow
@@ -58,6 +61,11 @@ def _alation_sandbox_settings(sandbox: alation_sandbox.AlationSandbox) -> dict[s
     }
 
 
+def _mparticle_sandbox_settings(sandbox: mparticle_sandbox.MparticleSandbox) -> dict[str, str]:
+    settings = sandbox.source_settings()
+    return {f"SOURCES__MPARTICLE__{key.upper()}": str(value) for key, value in settings.items()}
+
+
 SOURCES: dict[str, VendorSource] = {
     "snowplow": VendorSource(
         name="snowplow",
@@ -79,5 +87,12 @@ SOURCES: dict[str, VendorSource] = {
         check=check_alation,
         make_sandbox=lambda port: alation_sandbox.AlationSandbox(port=port),
         sandbox_settings=_alation_sandbox_settings,
+    ),
+    "mparticle": VendorSource(
+        name="mparticle",
+        make_source=mparticle_source,
+        check=check_mparticle,
+        make_sandbox=lambda port: mparticle_sandbox.MparticleSandbox(port=port),
+        sandbox_settings=_mparticle_sandbox_settings,
     ),
 }

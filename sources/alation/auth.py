@@ -67,7 +67,7 @@ class RefreshTokenAuth(TokenExchangeAuth):
         endpoint = self._minter.describe(TOKEN_PATH, method="POST")
         unreadable = False
         try:
-            payload = self._minter.post_json(TOKEN_PATH, body)
+            payload = self._minter.post_json(TOKEN_PATH, body, quote_body=False)
         except VendorAPIError as exc:
             raise _explained(exc) from None
         except VendorPayloadError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 import requests_mock as rm
+from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
 
 from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
 from jobpulse.sources.shared.http import VendorClient
@@ -330,3 +331,79 @@ def test_json_is_read_as_utf8_whatever_charset_a_text_content_type_implies(
     requests_mock.get(URL, content=body, headers={"Content-Type": "text/plain"})
 
     assert client.get_json(PATH) == {"error": "Clé — 行"}
+
+
+def test_post_json_without_a_body_sends_none_and_names_the_post_in_errors(
+    client: VendorClient, requests_mock: rm.Mocker
+) -> None:
+    requests_mock.post(URL, status_code=400, json={"message": "busy"})
+
+    with pytest.raises(VendorAPIError, match=r"Acme API POST /v1/jobs/runs: HTTP 400") as raised:
+        client.post_json(PATH)
+
+    assert requests_mock.request_history[-1].body is None
+    assert requests_mock.call_count == 1
+    assert raised.value.body == '{"message": "busy"}'
+
+
+def test_paginate_json_yields_pages_until_the_paginator_stops(
+    client: VendorClient, requests_mock: rm.Mocker
+) -> None:
+    pages = {"0": [1, 2], "1": [3, 4], "2": []}
+    requests_mock.get(URL, json=lambda request, _: {"items": pages[request.qs["page"][0]]})
+    paginator = PageNumberPaginator(base_page=0, page_param="page", total_path=None)
+
+    assert list(client.paginate_json(PATH, paginator)) == [[1, 2], [3, 4], []]
+
+
+def test_paginate_json_retries_a_429_then_goes_on(
+    client: VendorClient, requests_mock: rm.Mocker, waits: list[float]
+) -> None:
+    requests_mock.get(
+        URL,
+        [
+            {"status_code": 429, "headers": {"Retry-After": "2"}},
+            {"json": {"items": [1]}},
+            {"json": {"items": []}},
+        ],
+    )
+    paginator = PageNumberPaginator(base_page=0, page_param="page", total_path=None)
+
+    assert list(client.paginate_json(PATH, paginator)) == [[1], []]
+    assert waits == [2]
+
+
+@pytest.mark.parametrize(
+    ("answer", "error", "message"),
+    [
+        (
+            {"status_code": 404, "text": "gone"},
+            VendorAPIError,
+            "GET /v1/jobs/runs?page=0: HTTP 404",
+        ),
+        ({"status_code": 401}, VendorAuthError, "HTTP 401"),
+        ({"status_code": 200, "text": "{not json"}, VendorPayloadError, "not JSON"),
+    ],
+)
+def test_paginate_json_raises_vendor_errors(
+    client: VendorClient,
+    requests_mock: rm.Mocker,
+    answer: dict[str, object],
+    error: type[Exception],
+    message: str,
+) -> None:
+    requests_mock.get(URL, **answer)  # type: ignore[arg-type]
+    paginator = PageNumberPaginator(base_page=0, page_param="page", total_path=None)
+
+    with pytest.raises(error, match=message.replace("?", r"\?")):
+        list(client.paginate_json(PATH, paginator))
+
+
+@pytest.mark.parametrize("status", [200, 204])
+def test_paginate_json_takes_an_empty_body_as_an_empty_page(
+    client: VendorClient, requests_mock: rm.Mocker, status: int
+) -> None:
+    requests_mock.get(URL, status_code=status, text="")
+    paginator = PageNumberPaginator(base_page=0, page_param="page", total_path=None)
+
+    assert list(client.paginate_json(PATH, paginator)) == [[]]

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 import requests
 import requests_mock as rm
+import time_machine
 from dlt.common.configuration import configspec
 
 from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError
 from jobpulse.sources.shared.http import VendorClient
-from jobpulse.sources.shared.token_auth import TokenExchangeAuth
+from jobpulse.sources.shared.token_auth import MintedToken, TokenExchangeAuth
 from tests.shared.conftest import RetrySettings
 
 BASE_URL = "https://api.example.com"
@@ -242,3 +243,30 @@ def test_a_vendor_header_carries_the_token_and_the_re_minted_one(
     sent = [request.headers for request in requests_mock.request_history]
     assert [headers["X-Vendor-Token"] for headers in sent] == ["token-1", "token-2"]
     assert all("Authorization" not in headers for headers in sent)
+
+
+class ExpiringAuth(CountingAuth):
+    """Mints tokens that live `lifetime` seconds."""
+
+    lifetime: float = 600.0
+
+    def mint_token(self) -> MintedToken:  # type: ignore[override]
+        return MintedToken(str(super().mint_token()), expires_in=self.lifetime)
+
+
+def test_a_token_with_a_lifetime_is_re_minted_once_it_is_over(
+    requests_mock: rm.Mocker, retry_config: RetrySettings
+) -> None:
+    auth = ExpiringAuth()
+    client = VendorClient("Acme", BASE_URL, auth=auth)
+    requests_mock.get(URL, json={})
+    with time_machine.travel(0, tick=False) as traveller:
+        client.get_json("runs")
+        traveller.shift(500)  # within the lifetime less the safety margin of 60 s
+        client.get_json("runs")
+        assert auth.mints == 1
+        traveller.shift(60)
+        client.get_json("runs")
+
+    assert auth.mints == 2
+    assert sent_tokens(requests_mock) == ["Bearer token-1"] * 2 + ["Bearer token-2"]
