@@ -42,6 +42,7 @@ class VendorAPIError(SourceError):
         self.endpoint = endpoint
         self.status = status
         self.retryable = retryable
+        self.body = redact(body)  # whole, for callers that read the vendor's error entries
         status_part = f"HTTP {status}" if status is not None else "no response"
         message = f"{vendor} API {endpoint}: {status_part}: {detail}"
         excerpt = _excerpt(body)
