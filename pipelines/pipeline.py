@@ -21,7 +21,7 @@ from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
 from jobpulse.pipelines.defaults import install_defaults
-from jobpulse.sources.shared.errors import SourceError
+from jobpulse.sources.shared.errors import ITEM_ERRORS_METRIC, SourceError
 from jobpulse.sources.shared.redaction import redact
 
 DEFAULT_DATASET = "jobpulse_raw"
@@ -72,10 +72,13 @@ class LoadSummary:
     rows_per_table: dict[str, int] = field(default_factory=dict)
     run_changes: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    # Items a source could not load while the rest of its load committed (ITEM_ERRORS_METRIC):
+    # the load is reported with them, and the command exits 1.
+    item_errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and not self.item_errors
 
 
 def summarize(source: str, pipeline: Pipeline) -> LoadSummary:
@@ -94,6 +97,7 @@ def summarize(source: str, pipeline: Pipeline) -> LoadSummary:
             for step in metrics:
                 for resource in step["resource_metrics"].values():
                     _add_counts(summary.run_changes, resource.custom_metrics)
+                    summary.item_errors.extend(resource.custom_metrics.get(ITEM_ERRORS_METRIC, []))
     return summary
 
 
@@ -132,7 +136,7 @@ def explain(exc: BaseException) -> str:
 
 def print_summaries(summaries: Sequence[LoadSummary]) -> None:
     for summary in summaries:
-        if not summary.ok:
+        if summary.error is not None:
             print(f"{summary.source}: FAILED: {summary.error}")
             continue
         changes = ", ".join(
@@ -143,3 +147,5 @@ def print_summaries(summaries: Sequence[LoadSummary]) -> None:
             print(f"  {table:<32} {rows:>8} rows")
         if not summary.rows_per_table:
             print("  nothing new")
+        for message in summary.item_errors:
+            print(f"  ERROR: {redact(message)}")

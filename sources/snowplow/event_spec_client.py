@@ -1,4 +1,4 @@
-"""The two read endpoints of Snowplow's event-specifications API, on the jobs client's token exchange.
+"""The two read endpoints of Snowplow's event-specifications API, on the jobs client's tokens.
 
 jobpulse only reads: it never creates, edits, publishes, deprecates or deletes a specification,
 so the API's POST, PUT and DELETE endpoints have no method here.
@@ -73,7 +73,7 @@ def _error_titles(body: str) -> str:
         payload = None
     errors = payload.get("errors") if isinstance(payload, dict) else None
     titles = [
-        f"{entry.get('code') or 'Error'}: {entry.get('title') or entry.get('message') or ''}".strip()
+        f"{entry.get('code') or 'Error'}: {entry.get('title') or entry.get('message') or ''}"
         for entry in errors or []
         if isinstance(entry, dict) and str(entry.get("type", "Error")).lower() == "error"
     ]

@@ -1,4 +1,4 @@
-"""The event-specifications envelope (`data`, `includes`, `errors`) and the rows of its three tables.
+"""The event-specifications envelope (`data`, `includes`, `errors`) and the rows of three tables.
 
 Rows keep the vendor's fields as sent; added are only the keys and stamps the tables need:
 `event_spec_id` on history and issue rows, `organization_id`, `is_deleted`, `deleted_seen_at`,
@@ -39,7 +39,10 @@ def parse_envelope(payload: Any, endpoint: str) -> Envelope:
         return Envelope()
     if not isinstance(payload, dict):
         raise VendorPayloadError(
-            VENDOR, endpoint, "expected a JSON object with data, includes, errors", _preview(payload)
+            VENDOR,
+            endpoint,
+            "expected a JSON object with data, includes, errors",
+            _preview(payload),
         )
     data = payload.get("data")
     specs = _objects([data] if isinstance(data, dict) else data, endpoint, "data")
@@ -69,7 +72,9 @@ def _objects(value: Any, endpoint: str, what: str) -> list[Record]:
 def spec_id_of(spec: Record, endpoint: str) -> str:
     value = spec.get("id")
     if value is None or value == "":
-        raise VendorPayloadError(VENDOR, endpoint, "an event specification has no id", _preview(spec))
+        raise VendorPayloadError(
+            VENDOR, endpoint, "an event specification has no id", _preview(spec)
+        )
     return str(value)
 
 
@@ -83,7 +88,9 @@ def change_date(entry: Record, endpoint: str) -> pendulum.DateTime:
     try:
         parsed = parse_timestamp(entry.get("date"))
     except ValueError as exc:
-        raise VendorPayloadError(VENDOR, endpoint, f"history entry: {exc}", _preview(entry)) from None
+        raise VendorPayloadError(
+            VENDOR, endpoint, f"history entry: {exc}", _preview(entry)
+        ) from None
     if parsed is None:
         raise VendorPayloadError(VENDOR, endpoint, "a history entry has no date", _preview(entry))
     return parsed
@@ -95,7 +102,12 @@ def latest_change(entries: Iterable[Record], endpoint: str) -> pendulum.DateTime
 
 
 def spec_row(spec: Record, organization_id: str) -> Record:
-    return {**spec, "organization_id": organization_id, "is_deleted": False, "deleted_seen_at": None}
+    return {
+        **spec,
+        "organization_id": organization_id,
+        "is_deleted": False,
+        "deleted_seen_at": None,
+    }
 
 
 def history_row(entry: Record, spec_id: str, endpoint: str) -> Record:

@@ -32,8 +32,9 @@ def stored_rows(table: str, key: str, ids: Sequence[str]) -> dict[str, Record]:
             if not client.has_dataset():
                 return {}
             placeholders = ", ".join(["%s"] * len(ids))
+            # Identifiers quoted by the destination's own client; the ids go as parameters.
             query = (
-                f"select * from {client.make_qualified_table_name(table)} "
+                f"select * from {client.make_qualified_table_name(table)} "  # noqa: S608
                 f"where {client.escape_column_name(key)} in ({placeholders})"
             )
             with client.execute_query(query, *ids) as cursor:

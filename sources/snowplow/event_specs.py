@@ -24,7 +24,7 @@ from dlt.common.typing import TSecretStrValue
 from dlt.extract.source import DltSource
 from dlt.sources import DltResource
 
-from jobpulse.sources.shared.errors import SourceConfigError
+from jobpulse.sources.shared.errors import ITEM_ERRORS_METRIC, SourceConfigError
 from jobpulse.sources.shared.timeutil import utc_now
 from jobpulse.sources.snowplow import snowplow_source
 from jobpulse.sources.snowplow.client import SnowplowClient
@@ -56,8 +56,6 @@ from jobpulse.sources.snowplow.settings import (
 SOURCE_NAME = "snowplow_event_specs"
 LISTING = "snowplow_event_spec_listing"
 SPECS_TABLE = "snowplow_event_specs"
-# The summary hook in pipelines/pipeline.py reports these per-item failures; the load goes on.
-ITEM_ERRORS_METRIC = "item_errors"
 
 _SPEC_COLUMNS: Any = {
     "event__schema": {"data_type": "json"},
@@ -116,7 +114,8 @@ def _checked_filters(filters: Mapping[str, Any] | None) -> dict[str, str]:
     status = given.get("status")
     if status is not None and str(status) not in EVENT_SPEC_STATUSES:
         raise SourceConfigError(
-            VENDOR, f"event_spec_filters.status must be one of {EVENT_SPEC_STATUSES}, got {status!r}"
+            VENDOR,
+            f"event_spec_filters.status must be one of {EVENT_SPEC_STATUSES}, got {status!r}",
         )
     return {key: str(value) for key, value in given.items() if value not in (None, "")}
 
@@ -141,12 +140,14 @@ def snowplow_event_spec_listing(
 @dlt.transformer(selected=False, parallelized=True)
 def snowplow_event_spec_reads(
     work: SpecWork | DeletedSpecs, client: EventSpecClient
-) -> list[SpecResult | DeletedSpecs]:
+) -> SpecResult | DeletedSpecs:
     """At most one single-spec call per spec, in parallel (bounded by `[extract] workers`)."""
-    return [work if isinstance(work, DeletedSpecs) else read_spec(client, work)]
+    return work if isinstance(work, DeletedSpecs) else read_spec(client, work)
 
 
-@dlt.transformer(name=SPECS_TABLE, primary_key="id", write_disposition="merge", columns=_SPEC_COLUMNS)
+@dlt.transformer(
+    name=SPECS_TABLE, primary_key="id", write_disposition="merge", columns=_SPEC_COLUMNS
+)
 def snowplow_event_specs(
     item: SpecResult | DeletedSpecs, organization_id: str
 ) -> Iterator[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The event-specifications endpoints of the Snowplow sandbox (``snowplow-event-specifications-api.txt``).
+"""Event-specification endpoints of the Snowplow sandbox (`snowplow-event-specifications-api.txt`).
 
 The catalogue is a pure function of ``(seed, now)``. Time runs in epoch-aligned cycles of
 ``CYCLE`` (7 days); every cycle holds a fresh catalogue (ids derived from seed and cycle), whose
@@ -201,12 +201,11 @@ def _view(
     spec_id = _uuid(seed, cycle, plan.key)
     changes = _squashed([change for change in plan.changes if change.at <= hours])
     current = changes[-1]
-    rng = random.Random(f"{seed}:{cycle}:{plan.key}")
     history = [
         {
-            "author": _uuid(seed, "author", rng.randrange(3)),
+            "author": _uuid(seed, "author", _rng(seed, cycle, plan, change).randrange(3)),
             "message": change.message,
-            "date": _date(start, change.at, rng),
+            "date": _date(start, change.at, _rng(seed, cycle, plan, change)),
             "eventSpecId": spec_id,
             "version": change.version,
             "status": change.status,
@@ -234,15 +233,18 @@ def _view(
     return SpecView(spec, history, errors, _uuid(seed, "data-structure", plan.structure.name))
 
 
+def _rng(seed: int, cycle: int, plan: SpecPlan, change: Change) -> random.Random:
+    """One change's own randomness: the same whichever other changes the API still shows."""
+    return random.Random(f"{seed}:{cycle}:{plan.key}:{change.version}")  # noqa: S311
+
+
 def _squashed(changes: list[Change]) -> list[Change]:
     """Publishing discards the versions between the previous published one (or the first
     version) and the new one."""
     kept: list[Change] = []
     for change in changes:
         if change.status == "published":
-            anchor = max(
-                (i for i, c in enumerate(kept) if c.status == "published"), default=0
-            )
+            anchor = max((i for i, c in enumerate(kept) if c.status == "published"), default=0)
             kept = kept[: anchor + 1]
         kept.append(change)
     return kept
@@ -337,8 +339,10 @@ class EventSpecEndpoints:
         self.require_token(request)
         found = [v for v in self.event_spec_catalogue() if v.spec["id"] == event_spec_id]
         status = request.args.get("status")
-        if organization_id != self.organization_id or not found or (
-            status is not None and found[0].spec["status"] != status
+        if (
+            organization_id != self.organization_id
+            or not found
+            or (status is not None and found[0].spec["status"] != status)
         ):
             return _not_found(f"event specification {event_spec_id} not found")
         view = found[0]
