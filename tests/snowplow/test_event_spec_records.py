@@ -105,7 +105,11 @@ def test_envelope_of_another_shape_is_refused_naming_the_endpoint(payload: Any) 
 
 
 def test_history_relates_to_specs_by_event_spec_id() -> None:
-    entries = [{"eventSpecId": "a", "v": 1}, {"eventSpecId": "b", "v": 2}, {"v": 3}]
+    entries: list[dict[str, Any]] = [
+        {"eventSpecId": "a", "v": 1},
+        {"eventSpecId": "b", "v": 2},
+        {"v": 3},
+    ]
     assert history_of(entries, "a") == [{"eventSpecId": "a", "v": 1}, {"v": 3}]
 
 

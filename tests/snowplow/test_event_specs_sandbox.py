@@ -117,7 +117,8 @@ def _get(sandbox: EventSpecSandbox, path: str = "", **params: str) -> requests.R
 
 def test_list_attaches_each_specs_latest_change_only_when_asked(sandbox: EventSpecSandbox) -> None:
     plain = _get(sandbox).json()
-    assert plain["includes"] == [] and plain["errors"] == []
+    assert plain["includes"] == []
+    assert plain["errors"] == []
     listed = _get(sandbox, withLatestHistory="true").json()
     truth = sandbox.event_spec_catalogue()
     assert listed["data"] == [view.spec for view in truth]
