@@ -42,7 +42,6 @@ from jobpulse.sources.snowplow.event_spec_records import (
     deleted_row,
     history_row,
     issue_row,
-    latest_change,
     spec_row,
 )
 from jobpulse.sources.snowplow.event_spec_store import stored_rows
@@ -177,13 +176,16 @@ def snowplow_event_spec_history(item: SpecResult | DeletedSpecs) -> Iterator[dic
         return
     work = item.work
     endpoint = f"history of event specification {work.spec_id}"
-    # A failed read still records the latest change, which the list call gave.
-    entries = item.history if item.history_complete else work.latest
-    for entry in entries:
-        yield history_row(entry, work.spec_id, endpoint)
+    # The list's latest change too: a failed read still records it, a full one may lack it.
+    entries = [*item.history, *work.latest]
+    rows = {
+        (r["version"], r["date"]): r
+        for r in (history_row(e, work.spec_id, endpoint) for e in entries)
+    }
+    yield from rows.values()
     if item.history_complete:
         # No change dated at all: the history is stored as of this load.
-        stored_up_to = work.change or latest_change(entries, endpoint) or work.observed_at
+        stored_up_to = max((date for _, date in rows), default=work.observed_at)
         known = dlt.current.resource_state(LISTING).setdefault(SPECS_KEY, {})
         known[work.spec_id] = stored_up_to.isoformat()
 

@@ -6,6 +6,7 @@ Stands in for `SnowplowSandbox` until it is on the kit; the same mixin and rules
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.routing import Map, Rule
@@ -26,17 +27,28 @@ class EventSpecSandbox(EventSpecEndpoints, Sandbox):
     vendor = "Snowplow"
     url_map = Map([Rule(_TOKEN, endpoint="token", methods=["GET"]), *EVENT_SPEC_RULES])
 
-    def __init__(self, *, seed: int = 0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        api_key: str = DEFAULT_API_KEY,
+        api_key_id: str = DEFAULT_API_KEY_ID,
+        issue_token: Callable[[], str] = lambda: secrets.token_urlsafe(16),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.seed = seed
         self.organization_id = DEFAULT_ORGANIZATION_ID
-        self.tokens: set[str] = set()
+        self.api_key = api_key
+        self.api_key_id = api_key_id
+        self.issue_token = issue_token
+        self.tokens: list[str] = []
 
     def on_token(self, request: Request, organization_id: str, flow: str) -> Any:
-        if request.headers.get("X-API-Key") != DEFAULT_API_KEY:
+        if request.headers.get("X-API-Key") != self.api_key:
             raise ApiError(401, "invalid API key")
-        token = secrets.token_urlsafe(16)
-        self.tokens.add(token)
+        token = self.issue_token()
+        self.tokens.append(token)
         return {"accessToken": token}
 
     def require_token(self, request: Request) -> None:
@@ -47,7 +59,7 @@ class EventSpecSandbox(EventSpecEndpoints, Sandbox):
     def source_settings(self) -> dict[str, Any]:
         return {
             "organization_id": self.organization_id,
-            "api_key": DEFAULT_API_KEY,
-            "api_key_id": DEFAULT_API_KEY_ID,
+            "api_key": self.api_key,
+            "api_key_id": self.api_key_id,
             "base_url": self.base_url,
         }
