@@ -327,3 +327,21 @@ def test_snowplow_load_includes_event_specs_unless_switched_off(
     if setting is not None:
         monkeypatch.setenv("SOURCES__SNOWPLOW__EVENT_SPECS", setting)
     assert [source.name for source in snowplow_sources()] == names
+
+
+def test_settings_come_from_the_snowplow_section_of_the_environment(
+    sandbox: EventSpecSandbox,
+    make_pipeline: Callable[..., Pipeline],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for key, value in sandbox.source_settings().items():
+        monkeypatch.setenv(f"SOURCES__SNOWPLOW__{key.upper()}", str(value))
+    monkeypatch.setenv("SOURCES__SNOWPLOW__EVENT_SPEC_FILTERS", '{"status": "draft"}')
+    monkeypatch.setenv("SOURCES__SNOWPLOW__CHECK_COMPATIBILITY", "false")
+    pipeline = make_pipeline()
+    pipeline.run(snowplow_event_specs_source())
+    pipeline.run(snowplow_event_specs_source())
+    lists = [r for r in sandbox.event_spec_requests if r.path.endswith("/event-specs/v1")]
+    assert [r.query for r in lists] == [{"withLatestHistory": "true", "status": "draft"}] * 2
+    drafts = [v for v in sandbox.event_spec_catalogue() if v.spec["status"] == "draft"]
+    assert len(sandbox.event_spec_requests) == 2 + len(drafts), "no check: history reads only"
