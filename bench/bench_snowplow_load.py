@@ -27,9 +27,10 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dlt
 import pendulum
@@ -40,7 +41,7 @@ from jobpulse.pipelines.cli import positive_int
 from jobpulse.pipelines.pipeline import build_pipeline
 from jobpulse.pipelines.sandboxes import environment
 from jobpulse.sources.snowplow import snowplow_source
-from jobpulse.sources.snowplow.sandbox import SnowplowSandbox, _Response
+from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 
 # The instant the load tests use: its history holds runs in progress and failed steps.
 FIXED_NOW = pendulum.datetime(2026, 3, 2, 12, 30, 0)
@@ -55,32 +56,26 @@ TABLES = ("snowplow_job_runs", "snowplow_job_steps", "snowplow_step_logs", "load
 
 
 class GaugedSandbox(SnowplowSandbox):
-    """The sandbox, also recording how many requests it was answering at once, at the most, and
-    the CPU time its answers took (HTTP parsing and writing aside, so a lower bound)."""
+    """The sandbox, also recording the CPU time its answers took (HTTP parsing and writing
+    aside, so a lower bound). The kit counts the requests in flight and their peak."""
 
     def __init__(self, *, latency_seconds: float) -> None:
         super().__init__(latency_seconds=latency_seconds)
         self._gauge_lock = threading.Lock()
-        self._in_flight = 0
-        self.peak_in_flight = 0
         self.cpu_seconds = 0.0
 
     def reset_gauges(self) -> None:
         with self._gauge_lock:
-            self.peak_in_flight = self._in_flight
+            self.peak_in_flight = self.in_flight
             self.cpu_seconds = 0.0
 
-    def _respond(self, method: str, target: str, headers: Mapping[str, str]) -> _Response:
-        with self._gauge_lock:
-            self._in_flight += 1
-            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+    def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         cpu_started = time.thread_time()  # the injected latency is a sleep: no CPU
         try:
-            return super()._respond(method, target, headers)
+            return super().wsgi_app(environ, start_response)
         finally:
             cpu = time.thread_time() - cpu_started
             with self._gauge_lock:
-                self._in_flight -= 1
                 self.cpu_seconds += cpu
 
 

@@ -6,7 +6,7 @@ makes (environment, .dlt/*.toml, a vault) wins, and dlt's own defaults apply to 
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from dlt.common.configuration.container import Container
 from dlt.common.configuration.providers import DictionaryProvider
@@ -28,7 +28,7 @@ DEFAULTS: Final[dict[str, dict[str, Any]]] = {
 
 
 class JobpulseDefaults(DictionaryProvider):
-    NAME: Final = "jobpulse defaults"
+    NAME: ClassVar[str] = "jobpulse defaults"
 
     def __init__(self) -> None:
         super().__init__()

@@ -109,7 +109,7 @@ def _add_counts(into: dict[str, int], custom: dict[str, Any]) -> None:
 
 def load(
     source_name: str,
-    make_source: Callable[[], DltSource],
+    make_source: Callable[[], DltSource | list[DltSource]],
     pipeline: Pipeline,
 ) -> LoadSummary:
     """Run one source into `pipeline`; failures are caught and explained, never half-committed."""

@@ -9,8 +9,8 @@ from typing import Any, Protocol
 from dlt.extract.source import DltSource
 
 from jobpulse.sources.snowplow import sandbox as snowplow_sandbox
-from jobpulse.sources.snowplow import snowplow_source
 from jobpulse.sources.snowplow.check import check_snowplow
+from jobpulse.sources.snowplow.event_specs import snowplow_sources
 
 
 class Sandbox(Protocol):
@@ -24,7 +24,8 @@ class Sandbox(Protocol):
 @dataclass(frozen=True)
 class VendorSource:
     name: str
-    make_source: Callable[[], DltSource]
+    make_source: Callable[[], DltSource | list[DltSource]]
+    """The source, or the sources loaded together in the vendor's one pipeline run."""
     check: Callable[[], str]
     make_sandbox: Callable[[int], Sandbox]
     sandbox_settings: Callable[[Any], dict[str, str]]
@@ -39,7 +40,7 @@ def _snowplow_sandbox_settings(sandbox: snowplow_sandbox.SnowplowSandbox) -> dic
 SOURCES: dict[str, VendorSource] = {
     "snowplow": VendorSource(
         name="snowplow",
-        make_source=snowplow_source,
+        make_source=snowplow_sources,
         check=check_snowplow,
         make_sandbox=lambda port: snowplow_sandbox.SnowplowSandbox(port=port),
         sandbox_settings=_snowplow_sandbox_settings,

@@ -18,6 +18,7 @@ from dlt.pipeline.pipeline import Pipeline
 
 from jobpulse.pipelines.cli import main
 from jobpulse.pipelines.registry import SOURCES
+from jobpulse.sources.shared.sandbox import Fault
 from jobpulse.sources.snowplow.sandbox import DEFAULT_JOBS, JobSpec, SnowplowSandbox
 from tests.snowplow.helpers import load_snowplow, query
 
@@ -88,11 +89,11 @@ def test_no_secret_in_logs_errors_state_traces_or_tables(
     load_snowplow(pipeline, sandbox)
     sandbox.expire_tokens()
     echo = f'{{"message": "denied for {SENTINEL_KEY} / {SENTINEL_KEY_ID} with {SENTINEL_TOKEN}-1"}}'
-    sandbox.inject_fault("/jobs/v1/runs", 500, times=100, body=echo)
+    sandbox.inject("*/jobs/v1/runs*", Fault.status_code(500, body=echo), times=100)
     with pytest.raises(Exception) as failure:  # noqa: PT011 - any failure; its text is what matters
         load_snowplow(pipeline, sandbox)
     sandbox.clear_faults()
-    sandbox.inject_fault("/token", 401, times=1, body=echo)
+    sandbox.inject("*/token*", Fault.status_code(401, body=echo), times=1)
     with pytest.raises(Exception) as auth_failure:  # noqa: PT011
         load_snowplow(pipeline, sandbox)
 
@@ -125,7 +126,7 @@ def test_no_secret_in_cli_output(
     for key, value in settings.items():
         monkeypatch.setenv(key, value)
     echo = f'{{"message": "bad {SENTINEL_KEY} {SENTINEL_KEY_ID}"}}'
-    sandbox.inject_fault("/token", 403, times=2, body=echo)
+    sandbox.inject("*/token*", Fault.status_code(403, body=echo), times=2)
 
     assert main(["--log-level", "DEBUG", "check", "--source", "snowplow"]) == 1
     assert main(["--log-level", "DEBUG", "load", "--source", "snowplow"]) == 1

@@ -1,22 +1,49 @@
-"""Rows for `load_gaps`: spans of a vendor's history that jobpulse could not fetch, and why.
+"""`load_gaps`: spans of a vendor's history that jobpulse could not fetch, and why.
 
-Every source writes to the one table, told apart by `source`. Rows are dispatched with dlt's
-per-item hints, so a source can emit them from whichever resource detects the gap.
+Every source writes to the one table, told apart by `source`. A source's resource yields `Gap`
+items among its others; piping it into `load_gaps(source=...)` turns those into rows. A
+transformer of its own, not per-item hints on the resource's rows: a table variant would start
+from the resource's hints and so inherit its columns.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
 import dlt
 import pendulum
 from dlt.common import logger
-from dlt.extract.items import DataItemWithMeta
 
 from jobpulse.sources.shared.timeutil import utc_now
 
 LOAD_GAPS_TABLE = "load_gaps"
 
-_HINTS = dlt.mark.make_hints(
-    table_name=LOAD_GAPS_TABLE,
+
+@dataclass(frozen=True)
+class Gap:
+    """A span of history jobpulse could not fetch, and why."""
+
+    start: pendulum.DateTime
+    end: pendulum.DateTime
+    reason: str
+
+
+def gap_row(source: str, gap: Gap) -> dict[str, Any]:
+    """Warn about a gap and return its `load_gaps` row."""
+    logger.warning(f"{source}: history gap {gap.start} .. {gap.end}: {gap.reason}")
+    return {
+        "source": source,
+        "gap_from": gap.start,
+        "gap_to": gap.end,
+        "reason": gap.reason,
+        "detected_at": utc_now(),
+    }
+
+
+@dlt.transformer(
+    name=LOAD_GAPS_TABLE,
     primary_key=("source", "gap_from"),
     write_disposition="merge",
     columns=[
@@ -25,18 +52,7 @@ _HINTS = dlt.mark.make_hints(
         {"name": "detected_at", "data_type": "timestamp"},
     ],
 )
-
-
-def load_gap(
-    source: str, gap_from: pendulum.DateTime, gap_to: pendulum.DateTime, reason: str
-) -> DataItemWithMeta:
-    """Warn about a gap and return its `load_gaps` row, ready to be yielded from any resource."""
-    logger.warning(f"{source}: history gap {gap_from} .. {gap_to}: {reason}")
-    row = {
-        "source": source,
-        "gap_from": gap_from,
-        "gap_to": gap_to,
-        "reason": reason,
-        "detected_at": utc_now(),
-    }
-    return dlt.mark.with_hints(row, _HINTS, create_table_variant=True)
+def load_gaps(item: Any, source: str) -> Iterator[dict[str, Any]]:
+    """Rows for the `Gap`s among the items of the resource piped in; other items are ignored."""
+    if isinstance(item, Gap):
+        yield gap_row(source, item)

@@ -5,8 +5,10 @@ Resources:
   in progress are fetched again on each load until they are terminal.
 - `snowplow_job_steps` (merge on `run_id, step_name`): steps of new, changed and running runs.
 - `snowplow_step_logs` (merge on `run_id, step_name`): stdout/stderr of failed steps (or of all
-  steps, or none: `step_logs`), each stream cut to its last `log_max_bytes` bytes.
-- `load_gaps` rows (via `snowplow_job_runs`): spans of history the API no longer holds.
+  finished steps, or none: `step_logs`), each stream cut to its last `log_max_bytes` bytes.
+- `load_gaps` (merge on `source, gap_from`): spans of history the API no longer holds.
+
+Every row carries `organization_id`, so several organisations can share one dataset.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
 from jobpulse.sources.shared.errors import SourceConfigError
-from jobpulse.sources.shared.gaps import load_gap
+from jobpulse.sources.shared.gaps import Gap, load_gaps
 from jobpulse.sources.snowplow.client import SnowplowClient, none_if_missing
 from jobpulse.sources.snowplow.listing import run_updates
-from jobpulse.sources.snowplow.records import is_failed, log_row, run_row, step_row
+from jobpulse.sources.snowplow.records import is_failed, is_terminal, log_row, run_row, step_row
 from jobpulse.sources.snowplow.settings import (
     DEFAULT_BASE_URL,
     DEFAULT_LOG_MAX_BYTES,
@@ -36,7 +38,6 @@ from jobpulse.sources.snowplow.settings import (
     StepLogs,
 )
 from jobpulse.sources.snowplow.tracking import RunTracker, RunUpdate
-from jobpulse.sources.snowplow.windows import Gap
 
 SOURCE_NAME = "snowplow"
 
@@ -92,7 +93,7 @@ def snowplow_source(
         runs_cap,
     )
     steps = updates | snowplow_job_steps(client)
-    resources = [updates | snowplow_job_runs(), steps]
+    resources = [updates | snowplow_job_runs(client), steps, updates | load_gaps(SOURCE_NAME)]
     if step_logs != "none":
         resources.append(steps | snowplow_step_logs(client, step_logs, log_max_bytes))
     return resources
@@ -113,14 +114,13 @@ def snowplow_run_updates(
 
 
 @dlt.transformer(primary_key="run_id", write_disposition="merge", columns=_TIMING_COLUMNS)
-def snowplow_job_runs(update: RunUpdate | Gap) -> Iterator[Any]:
+def snowplow_job_runs(update: RunUpdate | Gap, client: SnowplowClient) -> Iterator[Any]:
     """Runs as listed; gaps in the history go to their own table, `load_gaps`."""
     if isinstance(update, Gap):
-        yield load_gap(SOURCE_NAME, update.start, update.end, update.reason)
         return
     metrics = dlt.current.resource_metrics()
     metrics[f"{update.change}_runs"] = metrics.get(f"{update.change}_runs", 0) + 1
-    yield run_row(update.run, update.endpoint)
+    yield run_row(update.run, update.endpoint, client.organization_id)
 
 
 @dlt.transformer(
@@ -137,18 +137,19 @@ def snowplow_job_steps(update: RunUpdate | Gap, client: SnowplowClient) -> list[
     if steps is None:
         steps = none_if_missing(client.get_steps, update.run_id) or []
     endpoint = client.endpoint(STEPS_PATH, run_id=update.run_id)
-    return [step_row(update.run_id, step, endpoint) for step in steps]
+    return [step_row(update.run_id, step, endpoint, client.organization_id) for step in steps]
 
 
 @dlt.transformer(primary_key=("run_id", "step_name"), write_disposition="merge", parallelized=True)
 def snowplow_step_logs(
     steps: list[dict[str, Any]], client: SnowplowClient, mode: StepLogs, max_bytes: int
 ) -> list[dict[str, Any]]:
-    """stdout/stderr of the failed (or all started) steps of one run."""
+    """stdout/stderr of the failed (or all finished) steps of one run."""
     rows = []
     for step in steps:
-        if is_failed(step) or (mode == "all" and step["started_at"] is not None):
+        if is_failed(step) or (mode == "all" and is_terminal(step)):
             detail = none_if_missing(client.get_step, step["run_id"], step["step_name"])
             if detail is not None:
-                rows.append(log_row(step["run_id"], step["step_name"], detail, max_bytes))
+                row = log_row(step["run_id"], step["step_name"], detail, max_bytes)
+                rows.append(row | {"organization_id": client.organization_id})
     return rows

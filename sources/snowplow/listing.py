@@ -7,13 +7,13 @@ from collections.abc import Iterator
 import pendulum
 from dlt.common import logger
 
+from jobpulse.sources.shared.gaps import Gap
 from jobpulse.sources.shared.timeutil import utc_now
 from jobpulse.sources.snowplow.client import SnowplowClient, none_if_missing, steps_of_run
 from jobpulse.sources.snowplow.records import run_id_of
 from jobpulse.sources.snowplow.settings import RUN_PATH, RUNS_PATH, VENDOR
 from jobpulse.sources.snowplow.tracking import RunTracker, RunUpdate
 from jobpulse.sources.snowplow.windows import (
-    Gap,
     Window,
     clamp_to_floor,
     list_untrimmed,

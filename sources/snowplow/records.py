@@ -59,22 +59,25 @@ def _required(item: Record, keys: tuple[str, ...], endpoint: str, problem: str) 
     return str(value)
 
 
-def run_row(run: Record, endpoint: str) -> Record:
+def run_row(run: Record, endpoint: str, organization_id: str) -> Record:
     """A `snowplow_job_runs` row: the run without its embedded steps, plus derived columns."""
     row = {key: value for key, value in run.items() if key != "steps"}
+    row = _without_keys_named(row, ("organization_id",))
     run_id = run_id_of(run, endpoint)
-    if "runId" not in row:
+    if "runId" not in row:  # dlt names `runId` run_id itself
         row["run_id"] = run_id
+    row["organization_id"] = organization_id
     row.update(_timing(run, endpoint))
     return row
 
 
-def step_row(run_id: str, step: Record, endpoint: str) -> Record:
+def step_row(run_id: str, step: Record, endpoint: str, organization_id: str) -> Record:
     """A `snowplow_job_steps` row keyed by `run_id, step_name`."""
     row = {key: value for key, value in step.items() if key not in _LOG_STREAMS}
-    row = _without_keys_named(row, ("run_id", "step_name"))
+    row = _without_keys_named(row, ("run_id", "step_name", "organization_id"))
     row["run_id"] = run_id
     row["step_name"] = step_name_of(step, endpoint)
+    row["organization_id"] = organization_id
     row.update(_timing(step, endpoint))
     return row
 
@@ -106,14 +109,20 @@ def started_at(item: Record, endpoint: str) -> pendulum.DateTime | None:
 
 
 def _timing(item: Record, endpoint: str) -> Record:
+    """Start, end and duration. The API sends a start and an ISO-8601 `duration` and no end time:
+    a finished item ends at start + duration. An end time, where one is sent, is taken as is.
+    An item in progress has no end, and its duration is only the time elapsed so far."""
     started = _moment(item, _START_KEYS, endpoint)
     ended = _moment(item, _END_KEYS, endpoint)
     try:
         duration = parse_duration_seconds(item.get("duration"))
     except ValueError as exc:
         raise VendorPayloadError(VENDOR, endpoint, str(exc), str(item)[:300]) from None
+    finished = state_of(item) in TERMINAL_STATES or ended is not None
     if duration is None and started is not None and ended is not None:
         duration = (ended - started).total_seconds()
+    if ended is None and finished and started is not None and duration is not None:
+        ended = started + pendulum.duration(seconds=duration)
     return {"started_at": started, "ended_at": ended, "duration_seconds": duration}
 
 

@@ -235,7 +235,7 @@ def _view(
 
 def _rng(seed: int, cycle: int, plan: SpecPlan, change: Change) -> random.Random:
     """One change's own randomness: the same whichever other changes the API still shows."""
-    return random.Random(f"{seed}:{cycle}:{plan.key}:{change.version}")  # noqa: S311
+    return random.Random(f"{seed}:{cycle}:{plan.key}:{change.version}")
 
 
 def _squashed(changes: list[Change]) -> list[Change]:
@@ -305,15 +305,14 @@ def envelope(
 
 class EventSpecEndpoints:
     """The `on_<endpoint>` handlers of `EVENT_SPEC_RULES`, mixed into the Snowplow sandbox, which
-    provides the clock, the seed, the organisation and `require_token`."""
+    provides the clock, the seed, the request log and `_authorized`."""
 
     clock: SandboxClock
     seed: int
-    organization_id: str
     requests: list[RecordedRequest]
 
-    def require_token(self, request: Request) -> None:
-        """Refuse a request without a valid bearer token (the host sandbox's own check)."""
+    def _authorized(self, request: Request, organization_id: str) -> pendulum.DateTime:
+        """The host sandbox's check of organisation and bearer token; returns its "now"."""
         raise NotImplementedError
 
     @property
@@ -325,25 +324,19 @@ class EventSpecEndpoints:
         return catalogue(self.seed, self.clock.now())
 
     def on_event_specs(self, request: Request, organization_id: str) -> Any:
-        self.require_token(request)
-        if organization_id != self.organization_id:
-            return _not_found(f"organization {organization_id} not found")
+        now = self._authorized(request, organization_id)
         query = request.args
-        views = [view for view in self.event_spec_catalogue() if _matches(view, query)]
+        views = [view for view in catalogue(self.seed, now) if _matches(view, query)]
         includes = []
         if query.get("withLatestHistory", "").lower() == "true":
             includes = [view.history[-1] for view in views]
         return envelope([view.spec for view in views], includes)
 
     def on_event_spec(self, request: Request, organization_id: str, event_spec_id: str) -> Any:
-        self.require_token(request)
-        found = [v for v in self.event_spec_catalogue() if v.spec["id"] == event_spec_id]
+        now = self._authorized(request, organization_id)
+        found = [v for v in catalogue(self.seed, now) if v.spec["id"] == event_spec_id]
         status = request.args.get("status")
-        if (
-            organization_id != self.organization_id
-            or not found
-            or (status is not None and found[0].spec["status"] != status)
-        ):
+        if not found or (status is not None and found[0].spec["status"] != status):
             return _not_found(f"event specification {event_spec_id} not found")
         view = found[0]
         with_history = request.args.get("withHistory", "").lower() == "true"

@@ -37,11 +37,12 @@ DEFAULT_LOG_MAX_BYTES: Final = 64 * 1024
 StepLogs = Literal["failed", "all", "none"]
 STEP_LOG_MODES: Final = ("failed", "all", "none")
 
-# States after which a run or step no longer changes. Anything else, including states this
-# list does not know, is treated as still in progress, unless the item carries an end time.
+# States after which a run or step no longer changes. The API's own: SUCCEEDED, FAILED, SKIPPED
+# and, for steps, SUCCEEDED_NO_OP; RUNNING and WAITING are in progress. Anything else, including
+# states this list does not know, is treated as in progress, unless the item carries an end time.
 TERMINAL_STATES: Final = frozenset(
     {
-        "SUCCEEDED", "SUCCESS", "SUCCESSFUL", "COMPLETED", "FINISHED",
+        "SUCCEEDED", "SUCCEEDED_NO_OP", "SUCCESS", "SUCCESSFUL", "COMPLETED", "FINISHED",
         "FAILED", "FAILURE", "ERROR", "ERRORED", "TIMED_OUT", "TIMEOUT",
         "CANCELLED", "CANCELED", "ABORTED", "KILLED", "SKIPPED",
     }

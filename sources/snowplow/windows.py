@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import pendulum
 
+from jobpulse.sources.shared.gaps import Gap
 from jobpulse.sources.snowplow.settings import (
     MAX_WINDOW,
     MIN_SPLIT_WINDOW,
@@ -38,15 +39,6 @@ class Window:
     def halves(self) -> tuple[Window, Window]:
         middle = self.start.add(seconds=int(self.length.total_seconds()) // 2)
         return Window(self.start, middle), Window(middle, self.end)
-
-
-@dataclass(frozen=True)
-class Gap:
-    """A span of history jobpulse could not fetch, and why; stored in `load_gaps`."""
-
-    start: pendulum.DateTime
-    end: pendulum.DateTime
-    reason: str
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""load_gap rows reach `load_gaps`, merged on (source, gap_from), with a warning."""
+"""Gaps reach `load_gaps`, merged on (source, gap_from), with a warning, and only their columns."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pendulum
 import pytest
 from dlt.common import logger as dlt_logger
 
-from jobpulse.sources.shared.gaps import LOAD_GAPS_TABLE, load_gap
+from jobpulse.sources.shared.gaps import LOAD_GAPS_TABLE, Gap, gap_row, load_gaps
 
 GAP_FROM = pendulum.datetime(2024, 3, 1, 0, 0, 0)
 GAP_TO = pendulum.datetime(2024, 3, 2, 6, 30, 0)
@@ -30,11 +30,31 @@ def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dlt.Pipeline:
     )
 
 
-@dlt.resource(name="runs", primary_key="id", write_disposition="merge")
-def runs_with_gaps(gaps: list[tuple[str, pendulum.DateTime, pendulum.DateTime]]) -> Iterator[Any]:
-    yield {"id": 1, "state": "SUCCEEDED"}
-    for source, gap_from, gap_to in gaps:
-        yield load_gap(source, gap_from, gap_to, REASON)
+@dlt.source(name="acme")
+def source_with_gaps(gaps: list[tuple[str, pendulum.DateTime, pendulum.DateTime]]) -> Any:
+    """A resource yielding a run and gaps, as a vendor's listing does; one source per name."""
+
+    @dlt.resource(
+        name="updates",
+        selected=False,
+    )
+    def updates() -> Iterator[Any]:
+        yield {"id": 1, "state": "SUCCEEDED"}
+        for _, gap_from, gap_to in gaps:
+            yield Gap(gap_from, gap_to, REASON)
+
+    @dlt.transformer(
+        name="runs",
+        primary_key="id",
+        write_disposition="merge",
+        columns={"finished_at": {"data_type": "timestamp"}},
+    )
+    def runs(item: Any) -> Iterator[Any]:
+        if not isinstance(item, Gap):
+            yield item
+
+    source = gaps[0][0] if gaps else "acme"
+    return [updates | runs, updates | load_gaps(source=source)]
 
 
 def rows(pipeline: dlt.Pipeline, sql: str) -> list[tuple[Any, ...]]:
@@ -44,21 +64,19 @@ def rows(pipeline: dlt.Pipeline, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in result]
 
 
-def test_load_gap_returns_a_row_for_the_load_gaps_table(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gap_row_is_a_load_gaps_row_stamped_with_the_detection_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     now = pendulum.datetime(2024, 3, 4, 12, 7, 0)
     monkeypatch.setattr("jobpulse.sources.shared.gaps.utc_now", lambda: now)
 
-    item = load_gap("acme", GAP_FROM, GAP_TO, REASON)
-
-    assert item.data == {
+    assert gap_row("acme", Gap(GAP_FROM, GAP_TO, REASON)) == {
         "source": "acme",
         "gap_from": GAP_FROM,
         "gap_to": GAP_TO,
         "reason": REASON,
         "detected_at": now,
     }
-    assert item.meta.hints["table_name"] == LOAD_GAPS_TABLE == "load_gaps"
-    assert item.meta.hints["write_disposition"] == "merge"
 
 
 def test_load_gap_logs_a_warning_naming_the_source_span_and_reason(
@@ -68,7 +86,7 @@ def test_load_gap_logs_a_warning_naming_the_source_span_and_reason(
     monkeypatch.setattr(dlt_logger, "LOGGER", logging.getLogger("jobpulse.test.gaps"))
 
     with caplog.at_level(logging.WARNING):
-        load_gap("acme", GAP_FROM, GAP_TO, REASON)
+        gap_row("acme", Gap(GAP_FROM, GAP_TO, REASON))
 
     (record,) = caplog.records
     assert record.levelno == logging.WARNING
@@ -82,7 +100,7 @@ def test_load_gap_logs_a_warning_naming_the_source_span_and_reason(
 def test_gap_rows_load_into_load_gaps_keyed_on_source_and_gap_from(
     pipeline: dlt.Pipeline,
 ) -> None:
-    pipeline.run(runs_with_gaps([("acme", GAP_FROM, GAP_TO)]))
+    pipeline.run(source_with_gaps([("acme", GAP_FROM, GAP_TO)]))
 
     table = pipeline.default_schema.get_table(LOAD_GAPS_TABLE)
     assert table["write_disposition"] == "merge"
@@ -94,16 +112,25 @@ def test_gap_rows_load_into_load_gaps_keyed_on_source_and_gap_from(
         ("acme", GAP_FROM, GAP_TO, REASON)
     ]
     assert rows(pipeline, "SELECT count(*) FROM load_gaps WHERE detected_at IS NOT NULL") == [(1,)]
-    # the gap rows do not leak into the resource's own table
+    # the gap rows do not leak into the resource's own table, nor its columns into load_gaps
     assert rows(pipeline, "SELECT id FROM runs") == [(1,)]
+    columns = pipeline.default_schema.get_table_columns(LOAD_GAPS_TABLE)
+    assert sorted(name for name in columns if not name.startswith("_dlt")) == [
+        "detected_at",
+        "gap_from",
+        "gap_to",
+        "reason",
+        "source",
+    ]
 
 
 def test_loading_the_same_gap_twice_leaves_one_row_with_the_latest_values(
     pipeline: dlt.Pipeline,
 ) -> None:
     later_to = GAP_TO.add(hours=1)
-    pipeline.run(runs_with_gaps([("acme", GAP_FROM, GAP_TO), ("other", GAP_FROM, GAP_TO)]))
-    pipeline.run(runs_with_gaps([("acme", GAP_FROM, later_to)]))
+    pipeline.run(source_with_gaps([("acme", GAP_FROM, GAP_TO)]))
+    pipeline.run(source_with_gaps([("other", GAP_FROM, GAP_TO)]))
+    pipeline.run(source_with_gaps([("acme", GAP_FROM, later_to)]))
 
     assert rows(pipeline, "SELECT source, gap_from, gap_to FROM load_gaps ORDER BY source") == [
         ("acme", GAP_FROM, later_to),

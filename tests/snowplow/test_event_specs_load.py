@@ -17,9 +17,9 @@ from jobpulse.pipelines.pipeline import load, print_summaries, summarize
 from jobpulse.sources.shared.errors import SourceConfigError
 from jobpulse.sources.shared.sandbox import Fault
 from jobpulse.sources.snowplow.event_specs import snowplow_event_specs_source, snowplow_sources
+from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 from jobpulse.sources.snowplow.sandbox_event_specs import CHANGED_BY, SETTLED_AT, at_hours
 from tests.conftest import FIXED_NOW
-from tests.snowplow.event_spec_sandbox import EventSpecSandbox
 from tests.snowplow.helpers import query, table_exists
 
 HOURS_TO_CHANGES = (CHANGED_BY - SETTLED_AT - 1) * 3600
@@ -32,12 +32,12 @@ def clock_start() -> pendulum.DateTime:
 
 
 @pytest.fixture
-def sandbox(clock: time_machine.Traveller) -> Iterator[EventSpecSandbox]:
-    with EventSpecSandbox() as started:
+def sandbox(clock: time_machine.Traveller) -> Iterator[SnowplowSandbox]:
+    with SnowplowSandbox() as started:
         yield started
 
 
-def load_specs(pipeline: Pipeline, sandbox: EventSpecSandbox, **options: Any) -> None:
+def load_specs(pipeline: Pipeline, sandbox: SnowplowSandbox, **options: Any) -> None:
     pipeline.run(snowplow_event_specs_source(**{**sandbox.source_settings(), **options}))
 
 
@@ -61,7 +61,7 @@ def _stored_history(pipeline: Pipeline) -> set[tuple[Any, ...]]:
 
 
 def test_load_advance_load_keeps_every_history_entry_the_api_ever_showed(
-    sandbox: EventSpecSandbox, clock: time_machine.Traveller, make_pipeline: Callable[..., Pipeline]
+    sandbox: SnowplowSandbox, clock: time_machine.Traveller, make_pipeline: Callable[..., Pipeline]
 ) -> None:
     pipeline = make_pipeline()
     first = sandbox.event_spec_catalogue()
@@ -86,7 +86,7 @@ def test_load_advance_load_keeps_every_history_entry_the_api_ever_showed(
 
 
 def test_specs_table_holds_every_spec_and_marks_the_deleted_one_once(
-    sandbox: EventSpecSandbox, clock: time_machine.Traveller, make_pipeline: Callable[..., Pipeline]
+    sandbox: SnowplowSandbox, clock: time_machine.Traveller, make_pipeline: Callable[..., Pipeline]
 ) -> None:
     pipeline = make_pipeline()
     first = {view.spec["id"]: view.spec for view in sandbox.event_spec_catalogue()}
@@ -133,7 +133,7 @@ def test_specs_table_holds_every_spec_and_marks_the_deleted_one_once(
 
 
 def test_issues_show_findings_appearing_and_going_away_per_load(
-    sandbox: EventSpecSandbox, clock: time_machine.Traveller, make_pipeline: Callable[..., Pipeline]
+    sandbox: SnowplowSandbox, clock: time_machine.Traveller, make_pipeline: Callable[..., Pipeline]
 ) -> None:
     pipeline = make_pipeline()
     truths = []
@@ -163,7 +163,7 @@ def test_issues_show_findings_appearing_and_going_away_per_load(
     assert "Search" not in by_load[0] | by_load[1], "a compatible spec has none"
 
 
-def _spec_reads(sandbox: EventSpecSandbox, since: int) -> list[tuple[str, dict[str, str]]]:
+def _spec_reads(sandbox: SnowplowSandbox, since: int) -> list[tuple[str, dict[str, str]]]:
     return [
         (r.path.rsplit("/", 1)[1], r.query)
         for r in sandbox.event_spec_requests[since:]
@@ -173,7 +173,7 @@ def _spec_reads(sandbox: EventSpecSandbox, since: int) -> list[tuple[str, dict[s
 
 @pytest.mark.parametrize("check", [True, False], ids=["check", "no-check"])
 def test_requests_of_a_first_and_a_no_change_load(
-    sandbox: EventSpecSandbox, make_pipeline: Callable[..., Pipeline], check: bool
+    sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline], check: bool
 ) -> None:
     pipeline = make_pipeline()
     live = {view.spec["id"] for view in sandbox.event_spec_catalogue()}
@@ -195,7 +195,7 @@ def test_requests_of_a_first_and_a_no_change_load(
 
 
 def test_after_the_changes_history_is_asked_only_for_the_changed_spec(
-    sandbox: EventSpecSandbox, clock: time_machine.Traveller, make_pipeline: Callable[..., Pipeline]
+    sandbox: SnowplowSandbox, clock: time_machine.Traveller, make_pipeline: Callable[..., Pipeline]
 ) -> None:
     pipeline = make_pipeline()
     load_specs(pipeline, sandbox)
@@ -213,7 +213,7 @@ def test_after_the_changes_history_is_asked_only_for_the_changed_spec(
 
 
 def test_a_spec_refused_with_an_error_is_reported_and_the_rest_commits(
-    sandbox: EventSpecSandbox,
+    sandbox: SnowplowSandbox,
     make_pipeline: Callable[..., Pipeline],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -266,7 +266,7 @@ def test_a_spec_refused_with_an_error_is_reported_and_the_rest_commits(
 
 
 def test_a_list_call_that_keeps_failing_fails_the_load_and_commits_nothing(
-    sandbox: EventSpecSandbox, make_pipeline: Callable[..., Pipeline], waits: list[float]
+    sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline], waits: list[float]
 ) -> None:
     pipeline = make_pipeline()
     sandbox.inject("*/event-specs/v1", Fault.status_code(503), times=None)
@@ -277,7 +277,7 @@ def test_a_list_call_that_keeps_failing_fails_the_load_and_commits_nothing(
 
 
 def test_with_the_check_off_no_issues_are_loaded(
-    sandbox: EventSpecSandbox, make_pipeline: Callable[..., Pipeline]
+    sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline]
 ) -> None:
     pipeline = make_pipeline()
     load_specs(pipeline, sandbox, check_compatibility=False)
@@ -286,7 +286,7 @@ def test_with_the_check_off_no_issues_are_loaded(
 
 
 def test_filters_go_to_the_list_call(
-    sandbox: EventSpecSandbox, make_pipeline: Callable[..., Pipeline]
+    sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline]
 ) -> None:
     pipeline = make_pipeline()
     load_specs(pipeline, sandbox, event_spec_filters={"status": "published"})
@@ -307,7 +307,7 @@ def test_invalid_filters_are_a_configuration_error(filters: dict[str, str]) -> N
 
 
 def test_loads_only_read(
-    sandbox: EventSpecSandbox, clock: time_machine.Traveller, make_pipeline: Callable[..., Pipeline]
+    sandbox: SnowplowSandbox, clock: time_machine.Traveller, make_pipeline: Callable[..., Pipeline]
 ) -> None:
     pipeline = make_pipeline()
     load_specs(pipeline, sandbox)
@@ -330,7 +330,7 @@ def test_snowplow_load_includes_event_specs_unless_switched_off(
 
 
 def test_settings_come_from_the_snowplow_section_of_the_environment(
-    sandbox: EventSpecSandbox,
+    sandbox: SnowplowSandbox,
     make_pipeline: Callable[..., Pipeline],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -9,6 +9,7 @@ import pytest
 import requests
 import time_machine
 
+from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 from jobpulse.sources.snowplow.sandbox_event_specs import (
     CHANGED_BY,
     DELETED_AT,
@@ -22,7 +23,6 @@ from jobpulse.sources.snowplow.sandbox_event_specs import (
 )
 from tests.conftest import FIXED_NOW
 from tests.snowplow.event_spec_fixtures import documented
-from tests.snowplow.event_spec_sandbox import EventSpecSandbox
 
 SETTLED = at_hours(FIXED_NOW, SETTLED_AT + 1)
 CHANGED = at_hours(FIXED_NOW, CHANGED_BY)
@@ -94,12 +94,12 @@ def test_catalogue_is_a_function_of_seed_and_time() -> None:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[EventSpecSandbox]:
-    with time_machine.travel(SETTLED, tick=False), EventSpecSandbox() as started:
+def sandbox() -> Iterator[SnowplowSandbox]:
+    with time_machine.travel(SETTLED, tick=False), SnowplowSandbox() as started:
         yield started
 
 
-def _get(sandbox: EventSpecSandbox, path: str = "", **params: str) -> requests.Response:
+def _get(sandbox: SnowplowSandbox, path: str = "", **params: str) -> requests.Response:
     settings = sandbox.source_settings()
     org = settings["organization_id"]
     token = requests.get(
@@ -115,7 +115,7 @@ def _get(sandbox: EventSpecSandbox, path: str = "", **params: str) -> requests.R
     )
 
 
-def test_list_attaches_each_specs_latest_change_only_when_asked(sandbox: EventSpecSandbox) -> None:
+def test_list_attaches_each_specs_latest_change_only_when_asked(sandbox: SnowplowSandbox) -> None:
     plain = _get(sandbox).json()
     assert plain["includes"] == []
     assert plain["errors"] == []
@@ -126,7 +126,7 @@ def test_list_attaches_each_specs_latest_change_only_when_asked(sandbox: EventSp
 
 
 @pytest.mark.parametrize("name", ["dataProductId", "sourceId", "status"])
-def test_list_filters(sandbox: EventSpecSandbox, name: str) -> None:
+def test_list_filters(sandbox: SnowplowSandbox, name: str) -> None:
     truth = sandbox.event_spec_catalogue()
     value = {
         "dataProductId": truth[0].spec["dataProductId"],
@@ -140,7 +140,7 @@ def test_list_filters(sandbox: EventSpecSandbox, name: str) -> None:
 
 
 def test_single_read_carries_findings_and_the_whole_history_when_asked(
-    sandbox: EventSpecSandbox,
+    sandbox: SnowplowSandbox,
 ) -> None:
     checkout = next(v for v in sandbox.event_spec_catalogue() if v.spec["name"] == "Checkout")
     path = f"/{checkout.spec['id']}"
@@ -153,7 +153,7 @@ def test_single_read_carries_findings_and_the_whole_history_when_asked(
     assert _get(sandbox, path, withHistory="true").json()["includes"] == checkout.history
 
 
-def test_unknown_spec_is_a_404_with_an_error_entry(sandbox: EventSpecSandbox) -> None:
+def test_unknown_spec_is_a_404_with_an_error_entry(sandbox: SnowplowSandbox) -> None:
     answer = _get(sandbox, "/no-such-spec")
     assert answer.status_code == 404
     (error,) = answer.json()["errors"]
@@ -161,13 +161,13 @@ def test_unknown_spec_is_a_404_with_an_error_entry(sandbox: EventSpecSandbox) ->
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
-def test_sandbox_refuses_writes(sandbox: EventSpecSandbox, method: str) -> None:
+def test_sandbox_refuses_writes(sandbox: SnowplowSandbox, method: str) -> None:
     spec_id = sandbox.event_spec_catalogue()[0].spec["id"]
     url = f"{sandbox.base_url}/api/msc/v1/organizations/{sandbox.organization_id}/event-specs/v1"
     answer = requests.request(method, f"{url}/{spec_id}", json={"spec": {}}, timeout=5)
     assert answer.status_code == 405
 
 
-def test_event_spec_endpoints_need_a_token(sandbox: EventSpecSandbox) -> None:
+def test_event_spec_endpoints_need_a_token(sandbox: SnowplowSandbox) -> None:
     url = f"{sandbox.base_url}/api/msc/v1/organizations/{sandbox.organization_id}/event-specs/v1"
     assert requests.get(url, timeout=5).status_code == 401

@@ -15,9 +15,9 @@ from dlt.pipeline.pipeline import Pipeline
 from jobpulse.pipelines.pipeline import load, print_summaries
 from jobpulse.sources.shared.sandbox import Fault
 from jobpulse.sources.snowplow.event_specs import snowplow_event_specs_source
+from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 from jobpulse.sources.snowplow.sandbox_event_specs import SETTLED_AT, at_hours
 from tests.conftest import FIXED_NOW
-from tests.snowplow.event_spec_sandbox import EventSpecSandbox
 from tests.snowplow.helpers import query
 from tests.test_secrets import SENTINEL_KEY, SENTINEL_KEY_ID, SENTINEL_TOKEN, SENTINELS, all_logs
 
@@ -30,9 +30,9 @@ def clock_start() -> pendulum.DateTime:
 
 
 @pytest.fixture
-def sandbox(clock: time_machine.Traveller) -> Iterator[EventSpecSandbox]:
+def sandbox(clock: time_machine.Traveller) -> Iterator[SnowplowSandbox]:
     counter = itertools.count(1)
-    with EventSpecSandbox(
+    with SnowplowSandbox(
         api_key=SENTINEL_KEY,
         api_key_id=SENTINEL_KEY_ID,
         issue_token=lambda: f"{SENTINEL_TOKEN}-{next(counter)}",
@@ -46,7 +46,7 @@ def _assert_clean(text: str, where: str) -> None:
 
 
 def test_no_secret_in_logs_state_files_tables_or_a_reported_spec_error(
-    sandbox: EventSpecSandbox,
+    sandbox: SnowplowSandbox,
     make_pipeline: Callable[..., Pipeline],
     all_logs: list[str],
     tmp_path: Path,
@@ -64,7 +64,7 @@ def test_no_secret_in_logs_state_files_tables_or_a_reported_spec_error(
     summary = load("snowplow", lambda: snowplow_event_specs_source(**settings), pipeline)
     print_summaries([summary])
 
-    assert sandbox.tokens, "the test must exercise minted tokens"
+    assert sandbox.issued_tokens, "the test must exercise minted tokens"
     assert "denied" in "".join(summary.item_errors), "the echoing refusal must be reported"
     assert all_logs, "DEBUG logging must have produced lines to check"
     _assert_clean("\n".join(all_logs), "logs")

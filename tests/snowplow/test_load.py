@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pendulum
 import pytest
@@ -11,8 +12,10 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from dlt.pipeline.pipeline import Pipeline
 
 from jobpulse.pipelines.pipeline import summarize
+from jobpulse.sources.shared.sandbox import Fault
 from jobpulse.sources.snowplow.client import SnowplowClient
 from jobpulse.sources.snowplow.sandbox import DEFAULT_JOBS, SnowplowSandbox
+from tests.conftest import FIXED_NOW
 from tests.snowplow.helpers import (
     first_listed,
     load_snowplow,
@@ -110,11 +113,12 @@ def test_step_logs_mode(
         load_snowplow(pipeline, sandbox, step_logs=mode)
     assert table_exists(pipeline, "snowplow_step_logs") is expect_logs
     if expect_logs:
-        (started,) = query(
-            pipeline, "select count(*) from snowplow_job_steps where started_at is not null"
+        (finished,) = query(
+            pipeline,
+            "select count(*) from snowplow_job_steps where state not in ('RUNNING', 'WAITING')",
         )
         (logged,) = query(pipeline, "select count(*) from snowplow_step_logs")
-        assert logged == started
+        assert logged == finished
 
 
 def test_load_with_nothing_new_fetches_steps_only_of_runs_in_progress(
@@ -197,8 +201,10 @@ def test_load_after_a_week_away_records_a_gap_and_loads_what_exists(
 def test_transient_faults_are_retried(
     snowplow_sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline]
 ) -> None:
-    snowplow_sandbox.inject_fault("/jobs/v1/runs", 503, times=2)
-    snowplow_sandbox.inject_fault("/steps", 429, times=3, headers={"Retry-After": "0"})
+    snowplow_sandbox.inject("*/jobs/v1/runs*", Fault.status_code(503), times=2)
+    snowplow_sandbox.inject(
+        "*/steps*", Fault.status_code(429, headers={"Retry-After": "0"}), times=3
+    )
     pipeline = make_pipeline()
     since = first_listed(pendulum.now("UTC"))
     load_snowplow(pipeline, snowplow_sandbox)
@@ -228,7 +234,9 @@ def test_failed_load_keeps_state_and_the_next_load_recovers_everything(
     runs_before = stored_runs(pipeline)
     state_before = pipeline.state["sources"]["snowplow"]["resources"]["snowplow_run_updates"]
     clock.shift(SIX_HOURS)
-    snowplow_sandbox.inject_fault("/steps", 500, times=10_000, body='{"message": "boom"}')
+    snowplow_sandbox.inject(
+        "*/steps*", Fault.status_code(500, body='{"message": "boom"}'), times=None
+    )
 
     with pytest.raises(PipelineStepFailed) as failure:
         load_snowplow(pipeline, snowplow_sandbox)
@@ -272,7 +280,7 @@ def test_v2_token_flow_and_wrapped_lists_load_the_same(
 def test_a_run_whose_steps_are_missing_is_skipped_not_failing_the_load(
     snowplow_sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline]
 ) -> None:
-    snowplow_sandbox.inject_fault("/steps", 404, times=1)
+    snowplow_sandbox.inject("*/steps*", Fault.status_code(404), times=1)
     pipeline = make_pipeline()
     since = first_listed(pendulum.now("UTC"))
     load_snowplow(pipeline, snowplow_sandbox)
@@ -283,3 +291,58 @@ def test_a_run_whose_steps_are_missing_is_skipped_not_failing_the_load(
         "(select 1 from snowplow_job_steps s where s.run_id = r.run_id)",
     )
     assert without_steps == (1,)
+
+
+def test_both_payload_shapes_load_the_same_runs_with_end_times_derived_from_durations(
+    make_pipeline: Callable[..., Pipeline],
+) -> None:
+    columns = "run_id, state, started_at, ended_at, duration_seconds, failure_reason"
+    loaded = {}
+    with time_machine.travel(FIXED_NOW, tick=False):  # both shapes see the same instant
+        for end_times in (False, True):
+            with SnowplowSandbox(end_times=end_times) as sandbox:
+                pipeline = make_pipeline(f"shape_{end_times}")
+                load_snowplow(pipeline, sandbox, step_logs="none")
+                loaded[end_times] = query(pipeline, f"select {columns} from snowplow_job_runs")
+    assert sorted(loaded[False]) == sorted(loaded[True])
+    by_state: dict[str, list[tuple[Any, ...]]] = {}
+    for row in loaded[False]:
+        by_state.setdefault(row[1], []).append(row)
+    assert {"SUCCEEDED", "FAILED", "RUNNING", "SKIPPED"} <= set(by_state)
+    for state, rows in by_state.items():
+        for _, _, started, ended, duration, reason in rows:
+            if state in ("RUNNING", "WAITING"):
+                assert ended is None
+            else:
+                assert pendulum.instance(ended) == pendulum.instance(started).add(seconds=duration)
+            assert (reason is not None) == (state == "FAILED")
+
+
+def test_every_row_carries_the_organization_id(
+    snowplow_sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = make_pipeline()
+    load_snowplow(pipeline, snowplow_sandbox)
+    for table in ("snowplow_job_runs", "snowplow_job_steps", "snowplow_step_logs"):
+        assert query(pipeline, f"select distinct organization_id from {table}") == [
+            (snowplow_sandbox.organization_id,)
+        ], table
+
+
+def test_load_gaps_has_only_its_own_columns(
+    snowplow_sandbox: SnowplowSandbox,
+    clock: time_machine.Traveller,
+    make_pipeline: Callable[..., Pipeline],
+) -> None:
+    pipeline = make_pipeline()
+    load_snowplow(pipeline, snowplow_sandbox)
+    clock.shift(8 * 24 * 3600)
+    load_snowplow(pipeline, snowplow_sandbox)
+    columns = pipeline.default_schema.get_table_columns("load_gaps")
+    assert sorted(c for c in columns if not c.startswith("_dlt")) == [
+        "detected_at",
+        "gap_from",
+        "gap_to",
+        "reason",
+        "source",
+    ]

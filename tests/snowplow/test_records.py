@@ -24,6 +24,7 @@ from jobpulse.sources.snowplow.records import (
 
 ENDPOINT = "GET /api/msc/v1/organizations/org/jobs/v1/runs"
 STEP_ENDPOINT = "GET runs/run-1/steps"
+ORGANIZATION_ID = "0b1c2d3e-4f50-4617-8293-a4b5c6d7e8f9"
 UTC = pendulum.timezone("UTC")
 
 RUN = {
@@ -43,7 +44,7 @@ RUN = {
 
 
 def test_run_row_keeps_vendor_fields_drops_embedded_steps_and_adds_timing() -> None:
-    row = run_row(RUN, ENDPOINT)
+    row = run_row(RUN, ENDPOINT, ORGANIZATION_ID)
 
     assert "steps" not in row
     assert {k: v for k, v in row.items() if k in RUN} == {
@@ -52,8 +53,37 @@ def test_run_row_keeps_vendor_fields_drops_embedded_steps_and_adds_timing() -> N
     assert row["started_at"] == pendulum.datetime(2026, 3, 2, 10, 0, 0)
     assert row["ended_at"] == pendulum.datetime(2026, 3, 2, 10, 12, 30, 500_000)
     assert row["duration_seconds"] == 750.5
-    assert set(row) == set(RUN) - {"steps"} | {"started_at", "ended_at", "duration_seconds"}
+    assert set(row) == set(RUN) - {"steps"} | {
+        "started_at",
+        "ended_at",
+        "duration_seconds",
+        "organization_id",
+    }
+    assert row["organization_id"] == ORGANIZATION_ID
     assert "steps" in RUN  # the vendor's dict is left as it was
+
+
+@pytest.mark.parametrize("state", ["SUCCEEDED", "FAILED", "SKIPPED", "succeeded_no_op"])
+def test_a_finished_run_without_an_end_time_ends_at_start_plus_duration(state: str) -> None:
+    run = {"runId": "r", "state": state, "startTime": "2026-03-02T10:00:00Z", "duration": "PT2M5S"}
+    row = run_row(run, ENDPOINT, ORGANIZATION_ID)
+    assert row["ended_at"] == pendulum.datetime(2026, 3, 2, 10, 2, 5)
+    assert row["duration_seconds"] == 125.0
+
+
+@pytest.mark.parametrize("state", ["RUNNING", "WAITING"])
+def test_a_run_in_progress_keeps_its_elapsed_duration_and_has_no_end(state: str) -> None:
+    run = {"runId": "r", "state": state, "startTime": "2026-03-02T10:00:00Z", "duration": "PT30S"}
+    row = run_row(run, ENDPOINT, ORGANIZATION_ID)
+    assert row["ended_at"] is None
+    assert row["duration_seconds"] == 30.0
+
+
+def test_a_vendor_organization_field_gives_way_to_the_configured_organization() -> None:
+    run = {"runId": "r", "state": "RUNNING", "organizationId": "someone-else"}
+    row = run_row(run, ENDPOINT, ORGANIZATION_ID)
+    assert "organizationId" not in row
+    assert row["organization_id"] == ORGANIZATION_ID
 
 
 @pytest.mark.parametrize(
@@ -70,14 +100,18 @@ def test_run_row_keeps_vendor_fields_drops_embedded_steps_and_adds_timing() -> N
 def test_run_row_times_are_utc_whatever_the_vendor_sends(
     start: object, expected: pendulum.DateTime
 ) -> None:
-    row = run_row({"runId": "r", "state": "RUNNING", "startTime": start}, ENDPOINT)
+    row = run_row({"runId": "r", "state": "RUNNING", "startTime": start}, ENDPOINT, ORGANIZATION_ID)
 
     assert row["started_at"] == expected
     assert row["started_at"].timezone_name == "UTC"
 
 
 def test_a_running_run_has_no_end_and_no_duration() -> None:
-    row = run_row({"runId": "r", "state": "RUNNING", "startTime": "2026-03-02T10:00:00Z"}, ENDPOINT)
+    row = run_row(
+        {"runId": "r", "state": "RUNNING", "startTime": "2026-03-02T10:00:00Z"},
+        ENDPOINT,
+        ORGANIZATION_ID,
+    )
 
     assert row["ended_at"] is None
     assert row["duration_seconds"] is None
@@ -91,7 +125,7 @@ def test_a_running_run_has_no_end_and_no_duration() -> None:
 def test_run_row_adds_run_id_only_when_the_vendor_names_it_otherwise(
     run: dict[str, Any], expected_run_id: str | None
 ) -> None:
-    row = run_row(run, ENDPOINT)
+    row = run_row(run, ENDPOINT, ORGANIZATION_ID)
 
     assert row.get("run_id") == expected_run_id
     assert {k: row[k] for k in run} == run
@@ -102,7 +136,7 @@ def test_a_run_without_an_id_raises_a_payload_error_naming_the_endpoint(
     run: dict[str, Any],
 ) -> None:
     with pytest.raises(VendorPayloadError, match="runId") as raised:
-        run_row(run, ENDPOINT)
+        run_row(run, ENDPOINT, ORGANIZATION_ID)
 
     assert raised.value.endpoint == ENDPOINT
     assert ENDPOINT in str(raised.value)
@@ -123,7 +157,7 @@ STEP = {
 
 
 def test_step_row_is_keyed_by_run_id_and_step_name_without_the_logs() -> None:
-    row = step_row("run-1", STEP, STEP_ENDPOINT)
+    row = step_row("run-1", STEP, STEP_ENDPOINT, ORGANIZATION_ID)
 
     assert row["run_id"] == "run-1"
     assert row["step_name"] == "dbt run / sessions"
@@ -143,7 +177,7 @@ def test_step_row_is_keyed_by_run_id_and_step_name_without_the_logs() -> None:
 def test_step_row_key_columns_win_over_vendor_fields_of_the_same_name(
     extra: dict[str, Any],
 ) -> None:
-    row = step_row("run-1", {"name": "base", **extra}, STEP_ENDPOINT)
+    row = step_row("run-1", {"name": "base", **extra}, STEP_ENDPOINT, ORGANIZATION_ID)
 
     assert row["run_id"] == "run-1"
     assert row["step_name"] == "base"
@@ -193,7 +227,7 @@ def test_step_row_key_columns_win_over_vendor_fields_of_the_same_name(
 def test_step_duration_comes_from_the_iso_duration_else_from_end_minus_start(
     timing: dict[str, Any], expected: float | None
 ) -> None:
-    row = step_row("run-1", {"name": "base", **timing}, STEP_ENDPOINT)
+    row = step_row("run-1", {"name": "base", **timing}, STEP_ENDPOINT, ORGANIZATION_ID)
 
     assert row["duration_seconds"] == expected
 
@@ -205,7 +239,7 @@ def test_a_step_without_a_name_raises_a_payload_error_naming_the_endpoint(
     step: dict[str, Any],
 ) -> None:
     with pytest.raises(VendorPayloadError, match="name") as raised:
-        step_row("run-1", step, STEP_ENDPOINT)
+        step_row("run-1", step, STEP_ENDPOINT, ORGANIZATION_ID)
 
     assert raised.value.endpoint == STEP_ENDPOINT
 
@@ -217,7 +251,10 @@ def test_a_step_without_a_name_raises_a_payload_error_naming_the_endpoint(
 @pytest.mark.parametrize("value", ["yesterday", "2026-13-45T00:00:00Z", True, {"at": 1}])
 @pytest.mark.parametrize(
     "make_row",
-    [run_row, lambda item, endpoint: step_row("run-1", item, endpoint)],
+    [
+        lambda item, endpoint: run_row(item, endpoint, ORGANIZATION_ID),
+        lambda item, endpoint: step_row("run-1", item, endpoint, ORGANIZATION_ID),
+    ],
     ids=["run_row", "step_row"],
 )
 def test_a_malformed_timestamp_raises_a_payload_error_naming_the_endpoint(
@@ -236,7 +273,7 @@ def test_a_malformed_timestamp_raises_a_payload_error_naming_the_endpoint(
 @pytest.mark.parametrize("value", ["ninety seconds", True, "2026-03-02T10:00:00Z"])
 def test_a_malformed_duration_raises_a_payload_error_naming_the_endpoint(value: object) -> None:
     with pytest.raises(VendorPayloadError) as raised:
-        step_row("run-1", {"name": "base", "duration": value}, STEP_ENDPOINT)
+        step_row("run-1", {"name": "base", "duration": value}, STEP_ENDPOINT, ORGANIZATION_ID)
 
     assert raised.value.endpoint == STEP_ENDPOINT
     assert "duration" in str(raised.value)

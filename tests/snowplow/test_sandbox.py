@@ -17,6 +17,7 @@ import pytest
 import requests
 import time_machine
 
+from jobpulse.sources.shared.sandbox import Fault
 from jobpulse.sources.snowplow.sandbox import (
     DEFAULT_API_KEY,
     DEFAULT_API_KEY_ID,
@@ -31,7 +32,7 @@ from jobpulse.sources.snowplow.sandbox import (
 # quarter second keeps whole-second state changes away from the instant while a test runs.
 NOW = pendulum.datetime(2024, 3, 4, 12, 7, 0, 250_000)
 FAILING_JOB = next(job for job in DEFAULT_JOBS if job.failure_rate == 1.0)
-TERMINAL_STATES = {"SUCCEEDED", "FAILED"}
+TERMINAL_STATES = {"SUCCEEDED", "SUCCEEDED_NO_OP", "FAILED", "SKIPPED"}
 LAST_HOUR = {"from": "PT-1H", "to": "PT0S"}
 LAST_96_HOURS = {"from": "PT-96H", "to": "PT0S"}
 
@@ -69,6 +70,12 @@ def bearer(sandbox: SnowplowSandbox) -> dict[str, str]:
 
 def iso(moment: pendulum.DateTime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def seconds(iso_duration: str) -> float:
+    parsed = pendulum.parse(iso_duration)
+    assert isinstance(parsed, pendulum.Duration)
+    return float(parsed.total_seconds())
 
 
 def instant(text: str) -> pendulum.DateTime:
@@ -216,7 +223,9 @@ def test_duration_window_lists_the_runs_started_in_it_oldest_first(
 
     assert response.status_code == 200
     runs = response.json()
-    assert runs == sandbox.runs_started_between(NOW.subtract(hours=96), NOW)
+    truth = sandbox.runs_started_between(NOW.subtract(hours=96), NOW)
+    # A run in progress reports the time elapsed so far, which ticks between the two reads.
+    assert [{**run, "duration": None} for run in runs] == [{**r, "duration": None} for r in truth]
     assert [run["startTime"] for run in runs] == sorted(run["startTime"] for run in runs)
     assert {run["jobId"] for run in runs} == {job.job_id for job in DEFAULT_JOBS}
 
@@ -231,44 +240,83 @@ def test_window_over_the_runs_cap_keeps_only_the_latest_runs(clock: time_machine
         assert response.json() == sandbox.runs_started_between(start, end)[-3:]
 
 
+@pytest.mark.parametrize("end_times", [False, True], ids=["documented-shape", "end-times"])
 def test_running_run_becomes_terminal_once_time_passes_its_end(
-    sandbox: SnowplowSandbox, auth: dict[str, str], clock: time_machine.Traveller
+    clock: time_machine.Traveller, end_times: bool
 ) -> None:
-    running = [
-        run
-        for run in sandbox.runs_started_between(NOW.subtract(hours=6), NOW)
-        if run["state"] == "RUNNING"
-    ]
-    assert running, "NOW must fall inside a run"
-    path = f"/jobs/v1/runs/{running[0]['runId']}"
+    with SnowplowSandbox(end_times=end_times) as sandbox:
+        running = [
+            run
+            for run in sandbox.runs_started_between(NOW.subtract(hours=6), NOW)
+            if run["state"] == "RUNNING"
+        ]
+        assert running, "NOW must fall inside a run"
+        path = f"/jobs/v1/runs/{running[0]['runId']}"
+        auth = bearer(sandbox)
 
-    before = get(sandbox, path, auth).json()
-    clock.shift(pendulum.duration(hours=6))
-    after = get(sandbox, path, auth).json()
+        before = get(sandbox, path, auth).json()
+        clock.shift(pendulum.duration(hours=6))
+        after = get(sandbox, path, auth).json()
 
-    assert before["endTime"] is None
-    assert {step["state"] for step in before["steps"]} <= {"SUCCEEDED", "RUNNING", "PENDING"}
+    assert {s["state"] for s in before["steps"]} <= TERMINAL_STATES | {"RUNNING", "WAITING"}
     assert "RUNNING" in {step["state"] for step in before["steps"]}
     assert after["state"] in TERMINAL_STATES
-    assert after["endTime"] is not None
-    assert {step["state"] for step in after["steps"]} <= TERMINAL_STATES | {"SKIPPED"}
-    assert after["endTime"] == max(step["endTime"] for step in after["steps"] if step["endTime"])
+    assert {step["state"] for step in after["steps"]} <= TERMINAL_STATES
+    elapsed = (NOW - instant(before["startTime"])).total_seconds()
+    assert abs(seconds(before["duration"]) - elapsed) <= 2, "in progress: the time so far"
+    if end_times:
+        assert before["endTime"] is None
+        assert after["endTime"] == max(s["endTime"] for s in after["steps"] if s["endTime"])
+        run_end = instant(after["startTime"]) + pendulum.duration(
+            seconds=seconds(after["duration"])
+        )
+        assert run_end == instant(after["endTime"])
+    else:
+        assert "endTime" not in after
+        assert all("startTime" not in step and "endTime" not in step for step in after["steps"])
 
 
-def test_failed_run_skips_every_step_downstream_of_its_failed_step(
+def test_runs_and_steps_carry_the_documented_fields_and_states(
     sandbox: SnowplowSandbox, auth: dict[str, str]
 ) -> None:
-    run = get(sandbox, f"/jobs/v1/runs/{last_failed_run(sandbox)['runId']}", auth).json()
+    runs = get(sandbox, "/jobs/v1/runs", auth, LAST_96_HOURS).json()
+    run_fields = {"runId", "jobId", "jobName", "environment", "state", "startTime", "duration"}
+    assert all(set(run) == run_fields | {"failureReason"} for run in runs)
+    assert {run["state"] for run in runs} == {"SUCCEEDED", "FAILED", "RUNNING", "SKIPPED"}
+    steps = [step for run in runs[-40:] for step in sandbox.steps_of(run["runId"])]
+    assert all(set(step) == {"name", "state", "dependencies", "duration"} for step in steps)
+    assert {"SUCCEEDED", "SUCCEEDED_NO_OP", "FAILED", "SKIPPED"} <= {s["state"] for s in steps}
 
-    steps = {step["name"]: step for step in run["steps"]}
-    failed = [name for name, step in steps.items() if step["state"] == "FAILED"]
-    downstream = dependents_of(str(FAILING_JOB.failing_step), run["steps"])
-    assert run["state"] == "FAILED"
-    assert failed == [FAILING_JOB.failing_step]
-    assert downstream
-    assert {name for name, step in steps.items() if step["state"] == "SKIPPED"} == downstream
-    for name in downstream:
-        assert steps[name]["startTime"] is steps[name]["endTime"] is steps[name]["duration"] is None
+
+def test_a_run_waits_before_it_runs(clock: time_machine.Traveller) -> None:
+    web = DEFAULT_JOBS[0]
+    scheduled = NOW.replace(minute=5, second=0, microsecond=0)  # the hourly web model's start
+    clock.move_to(scheduled.add(seconds=1))
+    with SnowplowSandbox(jobs=[web]) as sandbox:
+        (run,) = sandbox.runs_started_between(scheduled, scheduled)
+        assert run["state"] == "WAITING"
+        assert {step["state"] for step in sandbox.steps_of(run["runId"])} == {"WAITING"}
+
+
+def test_a_skipped_run_skips_every_step_and_is_terminal_at_once(
+    sandbox: SnowplowSandbox,
+) -> None:
+    runs = sandbox.runs_started_between(NOW.subtract(days=7), NOW)
+    skipped = [run for run in runs if run["state"] == "SKIPPED"]
+    assert skipped, "the web model skips some runs"
+    for run in skipped:
+        assert (run["duration"], run["failureReason"]) == ("PT0S", None)
+        assert {step["state"] for step in sandbox.steps_of(run["runId"])} == {"SKIPPED"}
+
+
+def test_a_failed_run_names_its_failed_step_and_error_in_failure_reason(
+    sandbox: SnowplowSandbox, auth: dict[str, str]
+) -> None:
+    run = last_failed_run(sandbox)
+    step = quote(str(FAILING_JOB.failing_step), safe="")
+    detail = get(sandbox, f"/jobs/v1/runs/{run['runId']}/steps/{step}", auth).json()
+    error = detail["stderr"].splitlines()[-1].split(" ", 1)[1]
+    assert run["failureReason"] == f"Step '{FAILING_JOB.failing_step}' failed: {error}"
 
 
 def test_step_detail_accepts_a_percent_encoded_name_containing_a_slash(
@@ -309,7 +357,7 @@ def test_failed_step_stderr_exceeds_64_kib_and_ends_with_the_database_error(
 def test_injected_fault_answers_the_given_number_of_requests_then_normal_service_resumes(
     sandbox: SnowplowSandbox, auth: dict[str, str], status: int, headers: dict[str, str]
 ) -> None:
-    sandbox.inject_fault("/jobs/v1/runs", status, times=2, headers=headers)
+    sandbox.inject("*/jobs/v1/runs*", Fault.status_code(status, headers=headers), times=2)
 
     responses = [get(sandbox, "/jobs/v1/runs", auth, LAST_HOUR) for _ in range(3)]
 
@@ -375,7 +423,7 @@ def test_same_seed_at_the_same_instant_serves_identical_history(
         ]
 
 
-def test_history_does_not_depend_on_the_process_hash_seed(sandbox: SnowplowSandbox) -> None:
+def test_history_does_not_depend_on_the_process_hash_seed() -> None:
     """Guards against ``hash()``, which is salted per process, creeping into the history."""
     script = textwrap.dedent(
         f"""
@@ -394,8 +442,10 @@ def test_history_does_not_depend_on_the_process_hash_seed(sandbox: SnowplowSandb
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     ).stdout
 
-    runs = sandbox.runs_started_between(NOW.subtract(hours=96), NOW)
-    assert json.loads(output) == [[run, sandbox.steps_of(run["runId"])] for run in runs]
+    with time_machine.travel(NOW, tick=False):
+        sandbox = SnowplowSandbox()
+        runs = sandbox.runs_started_between(NOW.subtract(hours=96), NOW)
+        assert json.loads(output) == [[run, sandbox.steps_of(run["runId"])] for run in runs]
 
 
 def test_a_different_seed_gives_a_different_history(clock: time_machine.Traveller) -> None:
@@ -416,10 +466,7 @@ def test_default_jobs_are_healthy_flaky_always_failing_and_slowing_down(
         return sum(1 for run in job_runs if run["state"] == "FAILED") / len(job_runs)
 
     def mean_minutes(job_runs: list[dict[str, Any]]) -> float:
-        durations = [
-            (instant(run["endTime"]) - instant(run["startTime"])).total_seconds()
-            for run in job_runs
-        ]
+        durations = [seconds(run["duration"]) for run in job_runs]
         return sum(durations) / len(durations) / 60
 
     assert failure_share(healthy) == 0
@@ -444,7 +491,7 @@ def test_latency_delays_every_response(sandbox: SnowplowSandbox) -> None:
         ({"failing_step": "missing"}, "unknown failing_step"),
         ({"every": pendulum.duration(seconds=0)}, "`every` must be"),
         ({"offset": pendulum.duration(hours=2)}, "`offset` must be"),
-        ({"failure_rate": 1.5}, "`failure_rate` must be"),
+        ({"failure_rate": 1.5}, "`failure_rate` and `skip_rate` are in"),
     ],
     ids=[
         "dependency-listed-later",
