@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
 from jobpulse.sources.snowplow.client import SnowplowClient
 from jobpulse.sources.snowplow.event_spec_records import Envelope, parse_envelope
-from jobpulse.sources.snowplow.settings import EVENT_SPEC_PATH, EVENT_SPECS_PATH
+from jobpulse.sources.snowplow.settings import EVENT_SPEC_PATH, EVENT_SPECS_PATH, VENDOR
 
 _TRUE = "true"  # how the documentation spells boolean query parameters
 
@@ -40,7 +40,17 @@ class EventSpecClient:
     def list_specs(self, filters: Mapping[str, str]) -> Envelope:
         """Every spec (matching `filters`), each with its latest change among the includes."""
         params = {"withLatestHistory": _TRUE, **filters}
-        payload = self.snowplow.get_json(EVENT_SPECS_PATH, params)
+        try:
+            payload = self.snowplow.get_json(EVENT_SPECS_PATH, params)
+        except VendorAuthError as exc:
+            # The key passed the token exchange, so it is access to this API that is missing.
+            raise VendorAuthError(
+                VENDOR,
+                exc.endpoint,
+                "the API key may not read event specifications; grant it access, or set "
+                "SOURCES__SNOWPLOW__EVENT_SPECS=false to load the jobs only",
+                status=exc.status,
+            ) from None
         return parse_envelope(payload, self.snowplow.endpoint(EVENT_SPECS_PATH))
 
     def get_spec(self, spec_id: str, *, with_history: bool) -> Envelope:

@@ -109,6 +109,14 @@ def test_refused_credentials_and_lasting_failures_fail_the_load(
     assert not isinstance(caught.value, EventSpecUnreadable)
 
 
+def test_a_list_call_refused_for_access_says_which_setting_turns_it_off(
+    client: EventSpecClient, requests_mock: rm.Mocker
+) -> None:
+    requests_mock.get(SPECS_URL, status_code=403, json={"message": "forbidden"})
+    with pytest.raises(VendorAuthError, match="SOURCES__SNOWPLOW__EVENT_SPECS=false"):
+        client.list_specs({})
+
+
 def test_a_refused_list_call_fails_the_load(
     client: EventSpecClient, requests_mock: rm.Mocker
 ) -> None:

@@ -345,3 +345,16 @@ def test_settings_come_from_the_snowplow_section_of_the_environment(
     assert [r.query for r in lists] == [{"withLatestHistory": "true", "status": "draft"}] * 2
     drafts = [v for v in sandbox.event_spec_catalogue() if v.spec["status"] == "draft"]
     assert len(sandbox.event_spec_requests) == 2 + len(drafts), "no check: history reads only"
+
+
+def test_single_spec_reads_run_in_parallel_within_the_worker_bound(
+    clock: time_machine.Traveller,
+    make_pipeline: Callable[..., Pipeline],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EXTRACT__WORKERS", "3")
+    with SnowplowSandbox(latency_seconds=0.2) as sandbox:
+        live = len(sandbox.event_spec_catalogue())
+        assert live > 3
+        load_specs(make_pipeline(), sandbox)
+    assert 1 < sandbox.peak_in_flight <= 3
