@@ -18,6 +18,7 @@ from dlt.pipeline.pipeline import Pipeline
 
 from jobpulse.sources.shared import redaction
 from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
+from tests.fault_matrix import FaultMatrix
 from tests.postgres_server import throwaway_postgres
 
 # A fixed instant keeps the sandbox's history, and so every expectation, deterministic.
@@ -98,3 +99,11 @@ def postgres_dsn() -> Iterator[str]:
     """A real PostgreSQL server for the whole session (never skipped: CI installs it)."""
     with throwaway_postgres() as dsn:
         yield dsn
+
+
+@pytest.fixture
+def fault_matrix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> FaultMatrix:
+    """The fault-matrix harness, bound to this test's folder, environment and output."""
+    return FaultMatrix(tmp_path, monkeypatch, capfd)

@@ -115,13 +115,15 @@ class RecordedRequest:
 
 class SandboxClock:
     """The sandbox's "now": the wall clock (which `time-machine` moves for client and sandbox
-    alike) plus an offset that `advance` moves for the sandbox alone."""
+    alike), or a fixed instant (`frozen_at`: the history holds still however long a test
+    takes), plus an offset that `advance` moves for the sandbox alone."""
 
-    def __init__(self) -> None:
+    def __init__(self, frozen_at: pendulum.DateTime | None = None) -> None:
+        self._frozen_at = frozen_at
         self._offset = pendulum.duration()
 
     def now(self) -> pendulum.DateTime:
-        return pendulum.now("UTC") + self._offset
+        return (self._frozen_at or pendulum.now("UTC")) + self._offset
 
     def advance(self, seconds: float) -> None:
         self._offset += pendulum.duration(seconds=seconds)

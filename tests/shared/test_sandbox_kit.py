@@ -15,7 +15,7 @@ import requests
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request
 
-from jobpulse.sources.shared.sandbox import ApiError, Fault, Sandbox
+from jobpulse.sources.shared.sandbox import ApiError, Fault, Sandbox, SandboxClock
 
 
 class ItemsSandbox(Sandbox):
@@ -171,6 +171,15 @@ def test_the_clock_follows_the_wall_clock_and_advances_for_the_sandbox_alone(
     seen = pendulum.parse(get(sandbox, "/api/items").json()["now"])
     assert isinstance(seen, pendulum.DateTime)
     assert 3600 <= (seen - before).total_seconds() < 3660
+
+
+def test_a_frozen_clock_holds_still_and_still_advances() -> None:
+    instant = pendulum.datetime(2026, 3, 2, 12, 30, 0)
+    clock = SandboxClock(frozen_at=instant)
+    time.sleep(0.01)
+    assert clock.now() == instant
+    clock.advance(90)
+    assert clock.now() == instant.add(seconds=90)
 
 
 def test_connections_are_kept_alive_and_closed_by_stop() -> None:
