@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
+from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError
 from jobpulse.sources.snowplow.client import SnowplowClient
 from jobpulse.sources.snowplow.event_spec_records import Envelope, parse_envelope
 from jobpulse.sources.snowplow.settings import EVENT_SPEC_PATH, EVENT_SPECS_PATH, VENDOR
@@ -18,15 +18,14 @@ _TRUE = "true"  # how the documentation spells boolean query parameters
 
 
 class EventSpecUnreadable(Exception):
-    """One specification could not be read (a 4xx, or an answer that cannot be used): the load
-    reports it for that spec and goes on with the others."""
+    """The API refused to give one specification (a 4xx): the load reports it for that spec
+    and goes on with the others."""
 
-    def __init__(self, endpoint: str, status: int | None, detail: str) -> None:
+    def __init__(self, endpoint: str, status: int, detail: str) -> None:
         self.endpoint = endpoint
         self.status = status
         self.detail = detail
-        status_part = f"HTTP {status}" if status is not None else "unusable answer"
-        super().__init__(f"{endpoint}: {status_part}: {detail}")
+        super().__init__(f"{endpoint}: HTTP {status}: {detail}")
 
 
 class EventSpecClient:
@@ -57,22 +56,21 @@ class EventSpecClient:
         """One spec with its compatibility findings in `errors`, and its whole history if asked.
 
         Raises `EventSpecUnreadable` for a refusal of this one spec (a 4xx other than 401, 403
-        and 429, whose `Error` entries it names) or an unusable answer; credentials refused and
-        failures that outlast the retries raise `VendorAPIError`, which fails the load.
+        and 429, whose `Error` entries it names). Credentials refused, failures that outlast the
+        retries (`VendorAPIError`) and a 2xx that is not the envelope (`VendorPayloadError`: a
+        proxy's page, a cut answer) fail the load, as on every other endpoint.
         """
         params = {"withHistory": _TRUE} if with_history else None
         endpoint = self.snowplow.endpoint(EVENT_SPEC_PATH, event_spec_id=spec_id)
         try:
             payload = self.snowplow.get_json(EVENT_SPEC_PATH, params, event_spec_id=spec_id)
-            return parse_envelope(payload, endpoint)
-        except VendorPayloadError as exc:
-            raise EventSpecUnreadable(endpoint, None, str(exc)) from None
         except VendorAPIError as exc:
             if isinstance(exc, VendorAuthError) or exc.retryable or exc.status is None:
                 raise
             if not 400 <= exc.status < 500:
                 raise
             raise EventSpecUnreadable(exc.endpoint, exc.status, _error_titles(exc.body)) from None
+        return parse_envelope(payload, endpoint)
 
 
 def _error_titles(body: str) -> str:

@@ -7,7 +7,7 @@ import json
 import pytest
 import requests_mock as rm
 
-from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError
+from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
 from jobpulse.sources.snowplow.client import SnowplowClient
 from jobpulse.sources.snowplow.event_spec_client import EventSpecClient, EventSpecUnreadable
 from tests.snowplow.event_spec_fixtures import documented, documented_spec_with_findings
@@ -89,11 +89,12 @@ def test_refusal_without_error_entries_is_still_this_specs_failure(
         client.get_spec(SPEC_ID, with_history=True)
 
 
-def test_unusable_answer_to_a_single_read_is_this_specs_failure(
-    client: EventSpecClient, requests_mock: rm.Mocker
+@pytest.mark.parametrize("body", ['{"data": "not a spec"}', "<html>sign in</html>", '{"data": ['])
+def test_an_unusable_2xx_to_a_single_read_fails_the_load(
+    client: EventSpecClient, requests_mock: rm.Mocker, body: str
 ) -> None:
-    requests_mock.get(SPEC_URL, json={"data": "not a spec"})
-    with pytest.raises(EventSpecUnreadable, match="unusable answer"):
+    requests_mock.get(SPEC_URL, text=body)
+    with pytest.raises(VendorPayloadError, match=f"event-specs/v1/{SPEC_ID}"):
         client.get_spec(SPEC_ID, with_history=True)
 
 
