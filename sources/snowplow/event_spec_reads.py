@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pendulum
+from dlt.common import logger
 
 from jobpulse.sources.shared.timeutil import parse_timestamp
 from jobpulse.sources.snowplow.event_spec_client import EventSpecClient, EventSpecUnreadable
@@ -53,10 +54,12 @@ class SpecWork:
 
 @dataclass(frozen=True)
 class DeletedSpecs:
-    """Specs stored before and gone from this load's list."""
+    """Specs stored before and gone from this load's list. With filters, a spec may only have
+    left them (a status filter and a status change): `confirm` asks for each one first."""
 
     ids: tuple[str, ...]
     observed_at: pendulum.DateTime
+    confirm: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ def plan_reads(
         stored.setdefault(spec_id, "")
     yield from listed.values()
     if gone and same_filters:
-        yield DeletedSpecs(gone, observed_at)
+        yield DeletedSpecs(gone, observed_at, confirm=bool(filters))
 
 
 def _newer(change: pendulum.DateTime | None, stored: str) -> bool:
@@ -145,6 +148,24 @@ def read_spec(client: EventSpecClient, work: SpecWork) -> SpecResult:
         history_complete=work.with_history,
         issues=answer.errors if work.check_compatibility else None,
     )
+
+
+def confirm_deleted(client: EventSpecClient, gone: DeletedSpecs) -> DeletedSpecs:
+    """The specs of `gone` that are deleted: without filters all of them; with filters those the
+    single read no longer finds (404). A spec that answers has only left the filters, and one that
+    cannot be read is not called deleted: both are forgotten, with a warning for the latter."""
+    if not gone.confirm:
+        return gone
+    deleted = []
+    for spec_id in gone.ids:
+        try:
+            client.get_spec(spec_id, with_history=False)
+        except EventSpecUnreadable as exc:
+            if exc.status == 404:
+                deleted.append(spec_id)
+            else:
+                logger.warning(f"event specification {spec_id} left the list, not marked: {exc}")
+    return DeletedSpecs(tuple(deleted), gone.observed_at)
 
 
 def list_endpoint(client: EventSpecClient) -> str:

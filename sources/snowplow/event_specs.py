@@ -34,6 +34,7 @@ from jobpulse.sources.snowplow.event_spec_reads import (
     DeletedSpecs,
     SpecResult,
     SpecWork,
+    confirm_deleted,
     list_endpoint,
     plan_reads,
     read_spec,
@@ -141,7 +142,9 @@ def snowplow_event_spec_reads(
     work: SpecWork | DeletedSpecs, client: EventSpecClient
 ) -> SpecResult | DeletedSpecs:
     """At most one single-spec call per spec, in parallel (bounded by `[extract] workers`)."""
-    return work if isinstance(work, DeletedSpecs) else read_spec(client, work)
+    if isinstance(work, DeletedSpecs):
+        return confirm_deleted(client, work)
+    return read_spec(client, work)
 
 
 @dlt.transformer(
@@ -153,6 +156,8 @@ def snowplow_event_specs(
     """Live specs as read; specs gone from the list marked deleted, their other fields kept."""
     metrics = dlt.current.resource_metrics()
     if isinstance(item, DeletedSpecs):
+        if not item.ids:
+            return
         stored = stored_rows(SPECS_TABLE, "id", item.ids)
         metrics["deleted_event_specs"] = metrics.get("deleted_event_specs", 0) + len(item.ids)
         for spec_id in item.ids:

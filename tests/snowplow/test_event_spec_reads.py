@@ -90,3 +90,13 @@ def test_new_specs_are_remembered_with_no_stored_history_yet() -> None:
     state: dict[str, Any] = {}
     _plan(_listing(("a", "2026-03-01T10:00:00Z")), state, check=False)
     assert state[SPECS_KEY] == {"a": ""}
+
+
+@pytest.mark.parametrize(("filters", "confirm"), [({}, False), ({"status": "draft"}, True)])
+def test_specs_gone_from_a_filtered_list_are_confirmed_before_being_called_deleted(
+    filters: dict[str, str], confirm: bool
+) -> None:
+    state: dict[str, Any] = {}
+    _plan(_listing(("a", None), ("b", None)), state, check=False, filters=filters)
+    _, deleted = _plan(_listing(("a", None)), state, check=False, filters=filters)
+    assert deleted == [DeletedSpecs(("b",), NOW, confirm=confirm)]

@@ -358,3 +358,29 @@ def test_single_spec_reads_run_in_parallel_within_the_worker_bound(
         assert live > 3
         load_specs(make_pipeline(), sandbox)
     assert 1 < sandbox.peak_in_flight <= 3
+
+
+@pytest.mark.parametrize(
+    ("status", "name", "deleted"),
+    [("draft", "Add to cart", False), ("published", "Promo banner", True)],
+    ids=["left-the-filter", "deleted"],
+)
+def test_with_filters_a_spec_gone_from_the_list_is_asked_for_before_it_is_marked(
+    sandbox: SnowplowSandbox,
+    clock: time_machine.Traveller,
+    make_pipeline: Callable[..., Pipeline],
+    status: str,
+    name: str,
+    deleted: bool,
+) -> None:
+    pipeline = make_pipeline()
+    (spec_id,) = [v.spec["id"] for v in sandbox.event_spec_catalogue() if v.spec["name"] == name]
+    options: dict[str, Any] = {"event_spec_filters": {"status": status}}
+    load_specs(pipeline, sandbox, check_compatibility=False, **options)
+    clock.shift(HOURS_TO_CHANGES)
+    before = len(sandbox.event_spec_requests)
+    load_specs(pipeline, sandbox, check_compatibility=False, **options)
+
+    assert (spec_id, {}) in _spec_reads(sandbox, before), "one read without history confirms"
+    rows = query(pipeline, f"select is_deleted from snowplow_event_specs where id = '{spec_id}'")
+    assert rows == [(deleted,)]
