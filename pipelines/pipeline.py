@@ -21,13 +21,17 @@ from dlt.common.destination.reference import TDestinationReferenceArg
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.common.runtime.collector import NULL_COLLECTOR, LogCollector
 from dlt.common.runtime.collector_base import Collector
-from dlt.extract.source import DltSource
 from dlt.pipeline.pipeline import Pipeline
 
 from jobpulse.pipelines.defaults import install_defaults
 from jobpulse.pipelines.lock import EX_TEMPFAIL, LoadLocked, pipeline_lock
-from jobpulse.pipelines.settings_check import SettingError, checked_source, not_coercible
-from jobpulse.sources.shared.errors import SourceError
+from jobpulse.pipelines.settings_check import (
+    SettingError,
+    SourceFactory,
+    checked_source,
+    not_coercible,
+)
+from jobpulse.sources.shared.errors import ITEM_ERRORS_METRIC, SourceError
 from jobpulse.sources.shared.redaction import redact
 
 DEFAULT_DATASET = "jobpulse_raw"
@@ -84,10 +88,13 @@ class LoadSummary:
     """What became of load packages an interrupted load had left, if there were any."""
     locked: bool = False
     """Not started: another load of the same pipeline was running."""
+    # Items a source could not load while the rest of its load committed (ITEM_ERRORS_METRIC):
+    # the load is reported with them, and the command exits 1.
+    item_errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and not self.item_errors
 
 
 def summarize(source: str, pipeline: Pipeline) -> LoadSummary:
@@ -102,6 +109,7 @@ def summarize(source: str, pipeline: Pipeline) -> LoadSummary:
             for step in metrics:
                 for resource in step["resource_metrics"].values():
                     _add_counts(summary.run_changes, resource.custom_metrics)
+                    summary.item_errors.extend(resource.custom_metrics.get(ITEM_ERRORS_METRIC, []))
     return summary
 
 
@@ -136,7 +144,7 @@ _DUCKDB_URL = "duckdb:///"
 
 def load_source(
     source_name: str,
-    make_source: Callable[[], DltSource],
+    make_source: SourceFactory,
     destination: TDestinationReferenceArg,
     dataset_name: str = DEFAULT_DATASET,
     *,
@@ -161,7 +169,7 @@ def load_source(
 
 def load(
     source_name: str,
-    make_source: Callable[[], DltSource],
+    make_source: SourceFactory,
     pipeline: Pipeline,
 ) -> LoadSummary:
     """Run one source into `pipeline`; failures are caught and explained, never half-committed.
@@ -221,7 +229,7 @@ def print_summaries(summaries: Sequence[LoadSummary]) -> None:
     for summary in summaries:
         if summary.recovered:
             print(f"{summary.source}: {summary.recovered}")
-        if not summary.ok:
+        if summary.error is not None:
             print(f"{summary.source}: {'' if summary.locked else 'FAILED: '}{summary.error}")
             continue
         changes = ", ".join(
@@ -234,10 +242,13 @@ def print_summaries(summaries: Sequence[LoadSummary]) -> None:
             print(f"  {table:<32} {rows:>8} rows")
         if not summary.rows_per_table:
             print("  nothing new")
+        for message in summary.item_errors:
+            print(f"  ERROR: {redact(message)}")
 
 
 def exit_code(summaries: Sequence[LoadSummary]) -> int:
-    """0 if every source loaded, 1 if one failed, else 75 if one waits on another load."""
+    """0 if every source loaded, 1 if one failed (or lost items), else 75 if one waits on
+    another load."""
     if any(not s.ok and not s.locked for s in summaries):
         return 1
     return EX_TEMPFAIL if any(s.locked for s in summaries) else 0

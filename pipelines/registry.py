@@ -7,8 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from dlt.extract.source import DltSource
-
+from jobpulse.pipelines.settings_check import SourceFactory
 from jobpulse.sources.alation import alation_source
 from jobpulse.sources.alation import sandbox as alation_sandbox
 from jobpulse.sources.alation.check import check_alation
@@ -16,8 +15,8 @@ from jobpulse.sources.mparticle import mparticle_source
 from jobpulse.sources.mparticle import sandbox as mparticle_sandbox
 from jobpulse.sources.mparticle.check import check_mparticle
 from jobpulse.sources.snowplow import sandbox as snowplow_sandbox
-from jobpulse.sources.snowplow import snowplow_source
 from jobpulse.sources.snowplow.check import check_snowplow
+from jobpulse.sources.snowplow.event_specs import snowplow_sources
 from jobpulse.sources.tailer import sandbox as tailer_sandbox
 from jobpulse.sources.tailer import tailer_source
 from jobpulse.sources.tailer.check import check_tailer
@@ -34,7 +33,8 @@ class Sandbox(Protocol):
 @dataclass(frozen=True)
 class VendorSource:
     name: str
-    make_source: Callable[[], DltSource]
+    make_source: SourceFactory
+    """The source, or the sources loaded together in the vendor's one pipeline run."""
     check: Callable[[], str]
     make_sandbox: Callable[[int], Sandbox]
     sandbox_settings: Callable[[Any], dict[str, str]]
@@ -69,7 +69,7 @@ def _mparticle_sandbox_settings(sandbox: mparticle_sandbox.MparticleSandbox) -> 
 SOURCES: dict[str, VendorSource] = {
     "snowplow": VendorSource(
         name="snowplow",
-        make_source=snowplow_source,
+        make_source=snowplow_sources,
         check=check_snowplow,
         make_sandbox=lambda port: snowplow_sandbox.SnowplowSandbox(port=port),
         sandbox_settings=_snowplow_sandbox_settings,

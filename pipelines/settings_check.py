@@ -76,8 +76,12 @@ def _kind_name(kind: type) -> str:
     return "a whole number" if kind is int else "a number"
 
 
-def checked_source(source_name: str, make_source: Callable[[], DltSource]) -> DltSource:
-    """The source, built: every setting resolved and validated, nothing requested yet."""
+SourceFactory = Callable[[], DltSource | list[DltSource]]
+"""Builds a vendor's dlt source (or sources, loaded together in its one pipeline)."""
+
+
+def checked_source(source_name: str, make_source: SourceFactory) -> DltSource | list[DltSource]:
+    """The source(s), built: every setting resolved and validated, nothing requested yet."""
     check_dlt_numbers()
     try:
         return make_source()

@@ -46,7 +46,8 @@ _RETRY_SETTINGS = {
     "RUNTIME__REQUEST_MAX_RETRY_DELAY": "2",
 }
 FROZEN_AT = pendulum.datetime(2026, 3, 2, 12, 30, 0)
-_CLEAN_TABLES: dict[str, dict[str, list[tuple[Any, ...]]]] = {}
+# Keyed by case (a module-level constant): one source may have several cases, on other tables.
+_CLEAN_TABLES: dict[int, dict[str, list[tuple[Any, ...]]]] = {}
 
 
 @dataclass(frozen=True)
@@ -169,11 +170,11 @@ class FaultMatrix:
 
     def _clean_tables(self, case: FaultMatrixCase) -> dict[str, list[tuple[Any, ...]]]:
         """The clean load's tables: loaded once per source, as its frozen history never changes."""
-        if case.source not in _CLEAN_TABLES:
+        if id(case) not in _CLEAN_TABLES:
             clean = self._load_into(case, "clean")
             assert clean.exit_code == 0, clean.output
-            _CLEAN_TABLES[case.source] = self._tables(case, "clean")
-        expected = _CLEAN_TABLES[case.source]
+            _CLEAN_TABLES[id(case)] = self._tables(case, "clean")
+        expected = _CLEAN_TABLES[id(case)]
         assert any(expected.values()), "the clean load must load rows to compare"
         return expected
 

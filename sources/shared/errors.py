@@ -78,3 +78,8 @@ def _excerpt(body: str) -> str:
     if len(flat) > _BODY_EXCERPT_CHARS:
         flat = flat[:_BODY_EXCERPT_CHARS] + "…"
     return flat
+
+
+# The dlt resource metric (a list of messages) under which a source reports items it could not
+# load while the rest of its load goes on; the pipeline's summary names them and fails the command.
+ITEM_ERRORS_METRIC = "item_errors"

@@ -65,6 +65,10 @@ class SnowplowClient:
         """How errors name an endpoint: `GET /api/msc/v1/organizations/<org>/jobs/v1/runs`."""
         return self._http.describe(self._path(template, **parts))
 
+    def get_json(self, template: str, params: dict[str, Any] | None = None, **parts: str) -> Any:
+        """GET a path under the organisation: how the other Snowplow APIs share this client."""
+        return self._http.get_json(self._path(template, **parts), params=params)
+
     def mint_token(self) -> None:
         """Exchange the API key for a token now: the cheapest proof of key and organisation."""
         self.auth.mint_token()

@@ -20,6 +20,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request
 
 from jobpulse.sources.shared.sandbox import ApiError, Sandbox, SandboxClock
+from jobpulse.sources.snowplow.sandbox_event_specs import EVENT_SPEC_RULES, EventSpecEndpoints
 from jobpulse.sources.snowplow.sandbox_history import (
     DEFAULT_JOBS,
     JobSpec,
@@ -58,7 +59,7 @@ class SourceSettings(TypedDict):
     base_url: str
 
 
-class SnowplowSandbox(Sandbox):
+class SnowplowSandbox(EventSpecEndpoints, Sandbox):
     """The emulated jobs API; see the module docstring for what it enforces."""
 
     vendor = "Snowplow"
@@ -71,6 +72,7 @@ class SnowplowSandbox(Sandbox):
             Rule(_RUNS + "/<run_id>/steps", endpoint="steps", methods=["GET"]),
             # A step name may hold a (percent-encoded) slash: the rest of the path is the name.
             Rule(_RUNS + "/<run_id>/steps/<path:step_name>", endpoint="step", methods=["GET"]),
+            *EVENT_SPEC_RULES,
         ]
     )
 

@@ -49,3 +49,10 @@ TERMINAL_STATES: Final = frozenset(
     }
 )  # fmt: skip
 FAILED_STATES: Final = frozenset({"FAILED", "FAILURE", "ERROR", "ERRORED", "TIMED_OUT", "TIMEOUT"})
+
+# Event specifications API (vendor-docs/snowplow-event-specifications-api.txt): read-only use.
+EVENT_SPECS_PATH: Final = ORGANIZATION_PATH + "/event-specs/v1"
+EVENT_SPEC_PATH: Final = EVENT_SPECS_PATH + "/{event_spec_id}"
+# The list call's documented filters that jobpulse passes through from `event_spec_filters`.
+EVENT_SPEC_FILTERS: Final = ("dataProductId", "sourceId", "status")
+EVENT_SPEC_STATUSES: Final = ("draft", "published", "deprecated")

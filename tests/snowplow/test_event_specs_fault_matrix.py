@@ -1,0 +1,49 @@
+"""Event specifications pass the fault matrix: on the list call and on the single-spec reads.
+
+`snowplow_event_spec_issues` is left out of the comparison: it is appended to by every load by
+design (findings per load), so a faulty load that succeeds plus the recovery load hold two rounds.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from jobpulse.sources.shared.sandbox import Sandbox, SandboxClock
+from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
+from tests.fault_matrix import FaultMatrix, FaultMatrixCase, Scenario, scenarios
+
+
+def _sandbox(clock: SandboxClock) -> SnowplowSandbox:
+    return SnowplowSandbox(
+        jobs=(),  # no runs: the jobs load alongside makes only its listing requests
+        clock=clock,
+        api_key="SENTINEL-specs-matrix-key-7d13",
+        api_key_id="SENTINEL-specs-matrix-key-id-e580",
+    )
+
+
+def _secrets(sandbox: Sandbox) -> list[str]:
+    assert isinstance(sandbox, SnowplowSandbox)
+    return [sandbox.api_key, sandbox.api_key_id, *sandbox.issued_tokens]
+
+
+CASE = FaultMatrixCase(
+    source="snowplow",
+    vendor="Snowplow",
+    make_sandbox=_sandbox,
+    paths=("*/event-specs/v1", "*/event-specs/v1/*"),
+    endpoint_hints={
+        "*/event-specs/v1": "/event-specs/v1",
+        "*/event-specs/v1/*": "/event-specs/v1/",
+    },
+    tables={
+        "snowplow_event_specs": "id",
+        "snowplow_event_spec_history": "event_spec_id, version, date",
+    },
+    secrets=_secrets,
+)
+
+
+@pytest.mark.parametrize("scenario", scenarios(CASE))
+def test_event_specs_fault_matrix(scenario: Scenario, fault_matrix: FaultMatrix) -> None:
+    fault_matrix.run(CASE, scenario)

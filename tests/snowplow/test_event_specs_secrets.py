@@ -1,0 +1,79 @@
+"""No secret of an event-specification load reaches logs, errors, state, files, tables, output."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pendulum
+import pytest
+import time_machine
+from dlt.pipeline.pipeline import Pipeline
+
+from jobpulse.pipelines.pipeline import load, print_summaries
+from jobpulse.sources.shared.sandbox import Fault
+from jobpulse.sources.snowplow.event_specs import snowplow_event_specs_source
+from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
+from jobpulse.sources.snowplow.sandbox_event_specs import SETTLED_AT, at_hours
+from tests.conftest import FIXED_NOW
+from tests.snowplow.helpers import query
+from tests.test_secrets import SENTINEL_KEY, SENTINEL_KEY_ID, SENTINEL_TOKEN, SENTINELS, all_logs
+
+__all__ = ["all_logs"]  # the fixture, used by name below
+
+
+@pytest.fixture
+def clock_start() -> pendulum.DateTime:
+    return at_hours(FIXED_NOW, SETTLED_AT + 1)
+
+
+@pytest.fixture
+def sandbox(clock: time_machine.Traveller) -> Iterator[SnowplowSandbox]:
+    counter = itertools.count(1)
+    with SnowplowSandbox(
+        api_key=SENTINEL_KEY,
+        api_key_id=SENTINEL_KEY_ID,
+        issue_token=lambda: f"{SENTINEL_TOKEN}-{next(counter)}",
+    ) as started:
+        yield started
+
+
+def _assert_clean(text: str, where: str) -> None:
+    for sentinel in SENTINELS:
+        assert sentinel not in text, f"{sentinel} found in {where}"
+
+
+def test_no_secret_in_logs_state_files_tables_or_a_reported_spec_error(
+    sandbox: SnowplowSandbox,
+    make_pipeline: Callable[..., Pipeline],
+    all_logs: list[str],
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    pipeline = make_pipeline()
+    spec_id = sandbox.event_spec_catalogue()[0].spec["id"]
+    echo = {
+        "data": [],
+        "errors": [{"type": "Error", "title": f"denied {SENTINEL_KEY} {SENTINEL_TOKEN}-1"}],
+    }
+    sandbox.inject(f"*/{spec_id}", Fault.status_code(422, body=json.dumps(echo)))
+    settings = sandbox.source_settings()
+
+    summary = load("snowplow", lambda: snowplow_event_specs_source(**settings), pipeline)
+    print_summaries([summary])
+
+    assert sandbox.issued_tokens, "the test must exercise minted tokens"
+    assert "denied" in "".join(summary.item_errors), "the echoing refusal must be reported"
+    assert all_logs, "DEBUG logging must have produced lines to check"
+    _assert_clean("\n".join(all_logs), "logs")
+    _assert_clean("\n".join(summary.item_errors), "reported spec errors")
+    _assert_clean(json.dumps(pipeline.state, default=str), "dlt state")
+    for path in (p for p in (tmp_path / "pipelines").rglob("*") if p.is_file()):
+        _assert_clean(path.read_bytes().decode("utf-8", errors="replace"), f"file {path}")
+    for schema in pipeline.schemas.values():
+        for table in schema.data_table_names():
+            _assert_clean(str(query(pipeline, f"select * from {table}")), f"table {table}")
+    captured = capfd.readouterr()
+    _assert_clean(captured.out + captured.err, "stdout/stderr")
