@@ -252,9 +252,14 @@ def _decoded(response: requests.Response) -> tuple[Any, bool]:
 
 def _raise_for_error_status(response: requests.Response, *args: Any, **kwargs: Any) -> None:
     """A response hook for paged listings: any non-2xx is an HTTPError, which dlt's retry
-    inspects (429 and 5xx are retried) and `paginate_json` turns into a vendor error."""
+    inspects (429 and 5xx are retried) and `paginate_json` turns into a vendor error; an empty
+    2xx body is an empty page."""
     if not 200 <= response.status_code < 300:
         raise requests.HTTPError(f"HTTP {response.status_code}", response=response)
+    if not response.content.strip():
+        # An empty page (a 204, or a 200 with nothing to say) is an empty listing, as in
+        # `get_json`; dlt's paginator would otherwise fail decoding it.
+        response._content = b"[]"
 
 
 def _describe_url(url: str | None, method: str = "GET") -> str:
