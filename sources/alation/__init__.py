@@ -21,6 +21,7 @@ from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
 from jobpulse.sources.alation.client import AlationClient
+from jobpulse.sources.alation.config import job_ids_setting, job_names_setting
 from jobpulse.sources.alation.records import ERROR_COLUMNS, JOB_COLUMNS, JobRows
 from jobpulse.sources.alation.settings import (
     DEFAULT_DISCOVER_MAX_MISSES,
@@ -41,8 +42,8 @@ def alation_source(
     api_token: TSecretStrValue | None = None,
     refresh_token: TSecretStrValue | None = None,
     user_id: int | None = None,
-    job_ids: list[int] | None = None,
-    job_names: list[str] | None = None,
+    job_ids: Any = None,
+    job_names: Any = None,
     discover_max_misses: int = DEFAULT_DISCOVER_MAX_MISSES,
     requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
 ) -> Sequence[DltResource]:
@@ -54,14 +55,15 @@ def alation_source(
         refresh_token: instead of `api_token`: a refresh token, with `user_id`, to mint
             API access tokens (in memory only; a new one once when one is refused).
         user_id: the id of the user the refresh token belongs to.
-        job_ids: integer job ids to track (optional with discovery).
-        job_names: job names to track, e.g. `MetadataExtraction#1_2017-...`.
+        job_ids: integer job ids to track (optional with discovery): a list, or in the
+            environment a JSON list (`[12, 13]`), one id, or ids separated by commas.
+        job_names: job names to track, e.g. `MetadataExtraction#1_2017-...`: a list, or in the
+            environment a JSON list, one name, or names separated by commas.
         discover_max_misses: probe ids above the highest found until this many consecutive
             ids past it are not found; 0 turns discovery off.
         requests_per_second: requests are serial and at most this many a second.
     """
-    ids = _job_ids(job_ids)
-    names = [str(name) for name in job_names or [] if str(name).strip()]
+    ids, names = job_ids_setting(job_ids), job_names_setting(job_names)
     if discover_max_misses < 0:
         raise SourceConfigError(VENDOR, f"{SETTING_PREFIX}DISCOVER_MAX_MISSES must be >= 0")
     if discover_max_misses == 0 and not ids and not names:
@@ -79,20 +81,6 @@ def alation_source(
     )
     updates = alation_job_updates(client, ids, names, discover_max_misses)
     return [updates | alation_jobs(), updates | alation_job_errors()]
-
-
-def _job_ids(values: Sequence[Any] | None) -> list[int]:
-    """Whole numbers, also when sent as text (`"7"`), in the order given, without repeats."""
-    ids = []
-    for value in values or []:
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            raise SourceConfigError(
-                VENDOR, f"{SETTING_PREFIX}JOB_IDS holds {value!r}, not an integer id"
-            ) from None
-        ids.append(number)
-    return list(dict.fromkeys(ids))
 
 
 @dlt.resource(selected=False)
