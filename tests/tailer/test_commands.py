@@ -63,7 +63,7 @@ def test_launch_wait_polls_until_terminal_and_exits_by_outcome(
         pauses.append(seconds)
         sandbox.clock.advance(120)
 
-    monkeypatch.setattr(tailer_commands.time, "sleep", pause)
+    monkeypatch.setattr("jobpulse.pipelines.tailer_commands.time.sleep", pause)
 
     assert main(["tailer", "launch", *T2T_FLAGS, "--wait"]) == code
     assert pauses == [0.05]
