@@ -40,13 +40,12 @@ class VendorClient:
         self, vendor: str, base_url: str, auth: AuthBase | None = None, *, retry: bool = True
     ) -> None:
         self.vendor = vendor
-        # No retry condition at all: dlt's Client with no statuses and no exceptions to retry.
-        session = None if retry else Client(raise_for_status=False, status_codes=(), exceptions=())
         self.rest = RESTClient(
             base_url=base_url.rstrip("/"),
             auth=auth,
             paginator=SinglePagePaginator(),
-            session=session.session if session else None,  # type: ignore[arg-type]
+            # None (dlt's default, though its annotation omits it): dlt's retrying session.
+            session=None if retry else _session_without_retries(),  # type: ignore[arg-type]
         )
 
     def get_json(
@@ -116,6 +115,14 @@ class VendorClient:
         """How messages name an endpoint: `GET /path?query`, sensitive parameters masked."""
         url = requests.Request(method, join_url(self.rest.base_url, path), params=params).prepare()
         return _describe_url(url.url, method)
+
+
+def _session_without_retries() -> requests.Session:
+    """dlt's session with no status and no exception to retry, and the configured timeout."""
+    client = Client(raise_for_status=False, status_codes=(), exceptions=())
+    client.configure()  # [runtime] request_timeout; its retry settings have nothing to retry
+    session: requests.Session = client.session
+    return session
 
 
 def _describe_url(url: str | None, method: str = "GET") -> str:
