@@ -75,13 +75,12 @@ class VendorClient:
                 "e.g. https://host.example.com",
             )
         self.host = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-        # No retry condition at all: dlt's Client with no statuses and no exceptions to retry.
-        once = None if retry else Client(raise_for_status=False, status_codes=(), exceptions=())
         self.rest = RESTClient(
             base_url=base_url.strip().rstrip("/"),
             auth=auth,
             paginator=SinglePagePaginator(),
-            session=once.session if once else None,  # type: ignore[arg-type]
+            # None (dlt's default, though its annotation omits it): dlt's retrying session.
+            session=None if retry else _session_without_retries(),  # type: ignore[arg-type]
         )
         if limiter is not None:  # every attempt, retries and auth re-sends included
             adapter = RateLimitedAdapter(limiter)
@@ -248,6 +247,14 @@ def _decoded(response: requests.Response) -> tuple[Any, bool]:
         return json.loads(response.content), True
     except ValueError:
         return None, False
+
+
+def _session_without_retries() -> requests.Session:
+    """dlt's session with no status and no exception to retry, and the configured timeout."""
+    client = Client(raise_for_status=False, status_codes=(), exceptions=())
+    client.configure()  # [runtime] request_timeout; its retry settings have nothing to retry
+    session: requests.Session = client.session
+    return session
 
 
 def _raise_for_error_status(response: requests.Response, *args: Any, **kwargs: Any) -> None:

@@ -25,7 +25,6 @@ from jobpulse.sources.tailer.client import TailerClient
 from jobpulse.sources.tailer.identity import Operation
 from jobpulse.sources.tailer.records import is_terminal, run_key, started_at
 from jobpulse.sources.tailer.settings import (
-    CHECK_RUN_STATUS,
     GET_LAST_STATUS,
     MAX_LIMIT,
     STATUS_PATH,
@@ -128,7 +127,6 @@ def _check_open_runs(
     client: TailerClient, operation: Operation, fetched: OperationRuns, open_runs: Iterable[Any]
 ) -> None:
     """Check every run stored while not terminal; its answer wins over the listing's."""
-    endpoint = client.endpoint(STATUS_PATH, CHECK_RUN_STATUS)
     for entry in open_runs:
         job_id, run_id = str(entry["job_id"]), str(entry["run_id"])
         results = client.check_run_status(operation, job_id, run_id)
@@ -146,9 +144,9 @@ def _check_open_runs(
         # type of the request (table-to-table), which would flip the stored value back and forth.
         if entry.get("configuration_type"):
             update["configuration_type"] = entry["configuration_type"]
-        update.setdefault("job_id", job_id)
-        update.setdefault("run_id", run_id)
-        fetched.runs[run_key(update, endpoint)] = update
+        # The key stays the stored one, so a differently spelled echo can never duplicate a run.
+        update["job_id"], update["run_id"] = job_id, run_id
+        fetched.runs[(job_id, run_id)] = update
 
 
 def _take(fetched: OperationRuns, batch: list[Record], endpoint: str) -> None:

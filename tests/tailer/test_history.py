@@ -130,3 +130,16 @@ def test_an_api_that_answers_fewer_runs_than_asked_still_gets_paged() -> None:
     )
     fetched = fetch(api, {"newest_start": "2026-03-02T10:00:00+00:00", "open": []}, limit=1000)
     assert {key[1] for key in fetched.runs} >= {"r3", "r4", "r5", "r6", "r7"}
+
+
+def test_a_checked_run_keeps_its_stored_key_whatever_job_id_the_check_echoes() -> None:
+    api = FakeApi([run("r1", "2026-03-05T10:00:00+00:00", "RUNNING")])
+    state: dict[str, Any] = {}
+    fetch(api, state, limit=5)
+    api.runs = [run("r1", "2026-03-05T10:00:00+00:00", "SUCCESS", job_id="other|spelling")]
+    api.get_last_status = lambda operation, **kwargs: []  # type: ignore[method-assign]
+
+    fetched = fetch(api, state, limit=5)
+
+    assert list(fetched.runs) == [(JOB, "r1")]
+    assert fetched.runs[(JOB, "r1")]["status"] == "SUCCESS"
