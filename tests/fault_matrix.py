@@ -186,7 +186,7 @@ class FaultMatrix:
         """One `jobpulse load` into `<name>.duckdb`, with its own dlt data folder."""
         self.monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(self._database(name)))
         self.monkeypatch.setenv("DLT_DATA_DIR", str(self.tmp_path / f"dlt-{name}"))
-        exit_code = main(["load", "--source", case.source, "--quiet"])
+        exit_code = main(["load", "--source", case.source, "--quiet", "--no-models"])
         captured = self.capfd.readouterr()
         output = captured.out + captured.err
         self.outputs.append(output)
