@@ -36,7 +36,8 @@ OWN_PROFILES: Final = frozenset({"duckdb", "postgres"})
 PROFILES_DIR_SETTING: Final = "DBT_PACKAGE_RUNNER__PACKAGE_PROFILES_DIR"
 
 _ATTENTION = """
-select job_key, health_verdict, last_status, consecutive_failures, success_rate_30d,
+select job_key, source_system, job_name, health_verdict, last_status, consecutive_failures,
+       success_rate_30d,
        flaky_flips_30d, is_overdue, last_run_started_at
 from {schema}.job_health
 where health_verdict <> 'healthy'
@@ -212,11 +213,12 @@ def print_jobs_needing_attention(rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         print("\nEvery job is healthy.")
         return
-    print("\nJobs that need attention (from jobpulse_marts.job_health):")
+    print("\nJobs that need attention (from the job_health mart):")
     for row in rows:
         rate = row["success_rate_30d"]
         print(
-            f"  {row['health_verdict']:<8} {row['job_key']:<48} last {row['last_status']:<8}"
+            f"  {row['health_verdict']:<8} {row['source_system']:<10}"
+            f" {row['job_name'] or row['job_key']:<32} last {row['last_status']:<8}"
             f" failures in a row {row['consecutive_failures']:>2}"
             f"  30-day success {'-' if rate is None else f'{rate:.0%}':>4}"
             f"  flips {row['flaky_flips_30d']}"

@@ -117,6 +117,8 @@ def test_jobs_needing_attention_are_printed_with_their_figures(
         [
             {
                 "job_key": "tailer:t|x",
+                "source_system": "tailer",
+                "job_name": "000099_load_DEV",
                 "health_verdict": "failing",
                 "last_status": "failed",
                 "consecutive_failures": 3,
@@ -128,7 +130,8 @@ def test_jobs_needing_attention_are_printed_with_their_figures(
     out = capsys.readouterr().out
     assert "Jobs that need attention" in out
     assert "failing" in out
-    assert "tailer:t|x" in out
+    assert "tailer" in out
+    assert "000099_load_DEV" in out
     assert "failures in a row  3" in out
     assert "25%" in out
 
