@@ -1,4 +1,5 @@
-"""`jobpulse demo`: every source from its sandbox into ./jobpulse_demo.duckdb, then a summary.
+"""`jobpulse demo`: every source from its sandbox into ./jobpulse_demo.duckdb, the models built on
+it, then what a user would look at first: runs per job, and the jobs that need attention.
 
 The demo never writes where a real load does: its own file, its own pipelines (`jobpulse_demo_*`,
 so their state and locks are their own too). Sandbox runs never mix with real history.
@@ -10,6 +11,14 @@ from pathlib import Path
 
 import dlt
 
+from jobpulse.pipelines.models import (
+    jobs_needing_attention,
+    marts_schema,
+    models_pipeline,
+    print_jobs_needing_attention,
+    print_models_summary,
+    run_models,
+)
 from jobpulse.pipelines.pipeline import (
     DEFAULT_DATASET,
     load_source,
@@ -22,26 +31,22 @@ from jobpulse.pipelines.sandboxes import environment, running_sandboxes
 DEMO_PIPELINE_PREFIX = "jobpulse_demo_"
 DEMO_DUCKDB_FILE = "jobpulse_demo.duckdb"
 
+RUNS_BY_JOB_TITLE = (
+    "Job runs loaded from the sandboxes, per source and job: all runs, failed runs, runs in "
+    "progress, median minutes of the successful runs (from the fct_job_runs mart):"
+)
+# A job is its job_key; it is shown by its name, unless its runs carry several (an Alation job's
+# name holds each run's timestamp) or none.
 _RUNS_BY_JOB = """
-select job_name, count(*) as runs,
-       count(*) filter (where state = 'FAILED') as failed,
-       count(*) filter (where ended_at is null) as in_progress,
-       round(median(duration_seconds) / 60, 1) as median_minutes
-from {dataset}.snowplow_job_runs
-group by job_name
-order by job_name
-"""
-
-_MPARTICLE_RUNS_BY_PIPELINE = """
-select r.pipeline_id, count(*) as runs,
-       count(*) filter (where r.pipeline_run_state = 'failed') as failed,
-       count(*) filter (where r.ended_at is null) as in_progress,
-       round(median(r.duration_seconds) / 60, 1) as median_minutes,
-       bool_or(p.is_deleted) as deleted
-from {dataset}.mparticle_pipeline_runs as r
-left join {dataset}.mparticle_pipelines as p on p.id = r.pipeline_id
-group by r.pipeline_id
-order by r.pipeline_id
+select source_system,
+       left(case when count(distinct job_name) = 1 then max(job_name) else job_key end, 44) as job,
+       count(*) as runs,
+       count(*) filter (where status = 'failed') as failed,
+       count(*) filter (where not is_terminal) as in_progress,
+       round(median(duration_seconds) filter (where status = 'success') / 60, 1) as median_minutes
+from {schema}.fct_job_runs
+group by source_system, job_key
+order by source_system, job
 """
 
 
@@ -64,57 +69,30 @@ def run_demo(duckdb_file: str = DEMO_DUCKDB_FILE) -> int:
     print_summaries(summaries)
     if not all(s.ok for s in summaries):
         return 1
+    pipeline = models_pipeline(destination, pipeline_name=f"{DEMO_PIPELINE_PREFIX}models")
+    models = run_models(pipeline)
+    print_models_summary(models)
+    if not models.ok:
+        return 1
     _print_runs_by_job(path)
-    _print_tailer_runs(path)
-    if "mparticle" in SOURCES:
-        mparticle_title = "mParticle Warehouse Sync runs by pipeline (from the sandbox):"
-        _print_runs_by_job(path, _MPARTICLE_RUNS_BY_PIPELINE, mparticle_title)
+    print_jobs_needing_attention(jobs_needing_attention(pipeline))
     print(
         f"\nThe data is in {path}. Query it with any DuckDB client, for example:\n"
+        f"  select * from {marts_schema()}.job_health order by health_verdict;\n"
         f"  select * from {DEFAULT_DATASET}.snowplow_job_runs order by started_at desc limit 10;"
     )
     return 0
 
 
-def _print_runs_by_job(
-    path: str,
-    sql: str = _RUNS_BY_JOB,
-    title: str = (
-        "Snowplow job runs loaded from the sandbox, per job: all runs, failed runs, runs in "
-        "progress, median run minutes:"
-    ),
-) -> None:
+def _print_runs_by_job(path: str) -> None:
     import duckdb
 
     with duckdb.connect(path, read_only=True) as connection:
-        cursor = connection.execute(sql.format(dataset=DEFAULT_DATASET))
+        cursor = connection.execute(_RUNS_BY_JOB.format(schema=marts_schema()))
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
-    print(f"\n{title}")
-    print("  " + "  ".join(f"{c:>14}" if i else f"{c:<28}" for i, c in enumerate(columns)))
+    print(f"\n{RUNS_BY_JOB_TITLE}")
+    widths = [10, 44, 6, 6, 11, 14]
+    print("  " + "  ".join(f"{c:<{w}}" for c, w in zip(columns, widths, strict=True)))
     for row in rows:
-        print("  " + "  ".join(f"{v!s:>14}" if i else f"{v!s:<28}" for i, v in enumerate(row)))
-
-
-_TAILER_RUNS = """
-select tracked_configuration_id as operation, count(*) as runs,
-       count(*) filter (where status <> 'SUCCESS' and is_terminal) as not_success,
-       count(*) filter (where not is_terminal) as running,
-       round(median(duration_seconds) / 60, 1) as median_minutes
-from {dataset}.tailer_runs
-group by all
-order by operation
-"""
-
-
-def _print_tailer_runs(path: str) -> None:
-    import duckdb
-
-    with duckdb.connect(path, read_only=True) as connection:
-        cursor = connection.execute(_TAILER_RUNS.format(dataset=DEFAULT_DATASET))
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
-    print("\nTailer runs by operation (from the sandbox):")
-    print("  " + "  ".join(f"{c:>14}" if i else f"{c:<50}" for i, c in enumerate(columns)))
-    for row in rows:
-        print("  " + "  ".join(f"{v!s:>14}" if i else f"{v!s:<50}" for i, v in enumerate(row)))
+        print("  " + "  ".join(f"{v!s:<{w}}" for v, w in zip(row, widths, strict=True)))

@@ -105,11 +105,14 @@ def models_after_load(destination: str, dataset: str) -> bool:
 
 
 def models_pipeline(
-    destination: Any, dataset_name: str = DEFAULT_DATASET, pipelines_dir: str | None = None
+    destination: Any,
+    dataset_name: str = DEFAULT_DATASET,
+    pipelines_dir: str | None = None,
+    pipeline_name: str = MODELS_PIPELINE,
 ) -> Pipeline:
     """A pipeline that only carries destination, credentials and dataset to dlt's dbt runner."""
     return dlt.pipeline(
-        pipeline_name=MODELS_PIPELINE,
+        pipeline_name=pipeline_name,
         destination=destination,
         dataset_name=dataset_name,
         pipelines_dir=pipelines_dir,  # type: ignore[arg-type]  # None means dlt's default
@@ -223,16 +226,3 @@ def print_jobs_needing_attention(rows: Sequence[dict[str, Any]]) -> None:
             f"  30-day success {'-' if rate is None else f'{rate:.0%}':>4}"
             f"  flips {row['flaky_flips_30d']}"
         )
-
-
-def build_and_report(
-    destination: Any, dataset_name: str = DEFAULT_DATASET, pipelines_dir: str | None = None
-) -> int:
-    """For the demo: build the models on `destination`, then print the jobs needing attention."""
-    pipeline = models_pipeline(destination, dataset_name, pipelines_dir)
-    summary = run_models(pipeline)
-    print_models_summary(summary)
-    if not summary.ok:
-        return 1
-    print_jobs_needing_attention(jobs_needing_attention(pipeline, dataset_name))
-    return 0

@@ -37,8 +37,9 @@ from jobpulse.pipelines.pipeline import DEFAULT_DATASET, PIPELINE_PREFIX
 from jobpulse.pipelines.registry import SOURCES
 from jobpulse.sources.shared.sandbox import Fault, Sandbox, SandboxClock
 
-# Short retries: a persistent fault fails a load in seconds, not minutes.
-CLIENT_TIMEOUT_SECONDS = 1
+# Short retries: a persistent fault fails a load in seconds, not minutes. The timeout still
+# leaves room for an ordinary answer on a busy machine.
+CLIENT_TIMEOUT_SECONDS = 3
 _RETRY_SETTINGS = {
     "RUNTIME__REQUEST_MAX_ATTEMPTS": "3",
     "RUNTIME__REQUEST_TIMEOUT": str(CLIENT_TIMEOUT_SECONDS),

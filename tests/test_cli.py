@@ -14,6 +14,7 @@ from dlt.common.configuration.container import Container
 from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 
 from jobpulse.pipelines.cli import main
+from jobpulse.pipelines.demo import RUNS_BY_JOB_TITLE
 from jobpulse.pipelines.registry import SOURCES
 from jobpulse.pipelines.sandboxes import environment, running_sandboxes
 from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
@@ -150,7 +151,10 @@ def test_demo_loads_the_sandbox_into_jobpulse_demo_duckdb_and_leaves_real_data_a
     assert main(["demo"]) == 0
 
     out = capsys.readouterr().out
-    assert "Snowplow job runs loaded from the sandbox, per job" in out
+    assert RUNS_BY_JOB_TITLE in out
+    for source in SOURCES:  # every vendor's runs reach the marts the summary reads
+        assert f"\n  {source:<10}" in out, source
+    assert "Jobs that need attention (from the job_health mart):" in out
     assert f"duckdb file {tmp_path / 'jobpulse_demo.duckdb'}" in out
     with duckdb.connect(str(tmp_path / "jobpulse_demo.duckdb"), read_only=True) as connection:
         jobs = connection.execute(

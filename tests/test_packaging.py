@@ -113,7 +113,7 @@ def test_the_demo_runs_beside_a_users_own_pipelines_and_sources_packages(
     )  # fmt: skip
 
     assert demo.returncode == 0, demo.stdout + demo.stderr
-    assert "Snowplow job runs loaded from the sandbox" in demo.stdout
+    assert "Job runs loaded from the sandboxes, per source and job" in demo.stdout
     assert (work / "jobpulse_demo.duckdb").exists()
     where = subprocess.run(
         [str(installed / "python"), "-c", "import jobpulse.pipelines.cli as m; print(m.__file__)"],

@@ -22,7 +22,7 @@ def alation_env(monkeypatch: pytest.MonkeyPatch, alation_sandbox: AlationSandbox
 def test_load_writes_both_tables_and_prints_a_summary(
     alation_env: AlationSandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["load", "--source", "alation", "--quiet"]) == 0
+    assert main(["load", "--source", "alation", "--quiet", "--no-models"]) == 0
 
     out = capsys.readouterr().out
     assert out.startswith("alation: loaded (")
@@ -81,7 +81,7 @@ def test_a_refresh_token_check_mints_first(
 
 
 def test_load_without_a_base_url_names_the_setting(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["load", "--source", "alation", "--quiet"]) == 1
+    assert main(["load", "--source", "alation", "--quiet", "--no-models"]) == 1
 
     assert "SOURCES__ALATION__BASE_URL" in capsys.readouterr().out
 
@@ -93,7 +93,7 @@ def test_job_ids_in_the_environment_are_a_json_list(
     monkeypatch.setenv("SOURCES__ALATION__DISCOVER_MAX_MISSES", "0")
     monkeypatch.setenv("SOURCES__ALATION__JOB_NAMES", "[]")
 
-    assert main(["load", "--source", "alation", "--quiet"]) == 0
+    assert main(["load", "--source", "alation", "--quiet", "--no-models"]) == 0
 
     with duckdb.connect(str(tmp_path / "jobpulse.duckdb"), read_only=True) as connection:
         refs = connection.execute("select job_ref from jobpulse_raw.alation_jobs").fetchall()

@@ -31,7 +31,7 @@ def env(sandbox: MparticleSandbox, monkeypatch: pytest.MonkeyPatch) -> Mparticle
 def test_load_writes_every_table_and_prints_a_summary(
     env: MparticleSandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["load", "--source", "mparticle", "--quiet"]) == 0
+    assert main(["load", "--source", "mparticle", "--quiet", "--no-models"]) == 0
 
     out = capsys.readouterr().out
     assert out.startswith("mparticle: loaded")
@@ -64,7 +64,7 @@ def test_a_failing_load_exits_1_naming_vendor_endpoint_and_pipeline(
 ) -> None:
     env.inject("*/on-demand-pipeline/status", Fault.status_code(505), times=None)
 
-    assert main(["load", "--source", "mparticle", "--quiet"]) == 1
+    assert main(["load", "--source", "mparticle", "--quiet", "--no-models"]) == 1
 
     out = capsys.readouterr().out
     assert "mparticle: FAILED: mParticle API GET /platform/experimental/workspaces/5328/" in out

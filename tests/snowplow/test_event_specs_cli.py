@@ -60,5 +60,5 @@ def test_event_specs_switched_off_loads_the_jobs_only(
     monkeypatch: pytest.MonkeyPatch, snowplow_sandbox: SnowplowSandbox
 ) -> None:
     monkeypatch.setenv("SOURCES__SNOWPLOW__EVENT_SPECS", "false")
-    assert main(["load", "--source", "snowplow", "--quiet"]) == 0
+    assert main(["load", "--source", "snowplow", "--quiet", "--no-models"]) == 0
     assert snowplow_sandbox.event_spec_requests == []

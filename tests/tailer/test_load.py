@@ -243,7 +243,7 @@ def test_cli_load_source_tailer(
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("SOURCES__TAILER__LIMIT", str(LIMIT))
 
-    assert main(["load", "--source", "tailer", "--quiet"]) == 0
+    assert main(["load", "--source", "tailer", "--quiet", "--no-models"]) == 0
 
     out = capsys.readouterr().out
     assert "tailer: loaded" in out
