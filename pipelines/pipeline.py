@@ -37,6 +37,7 @@ from jobpulse.sources.shared.redaction import redact
 DEFAULT_DATASET = "jobpulse_raw"
 DEFAULT_DUCKDB_FILE = "jobpulse.duckdb"
 PIPELINE_PREFIX = "jobpulse_"
+_DUCKDB_URL = "duckdb:///"
 
 
 def destination_for(name: str) -> TDestinationReferenceArg:
@@ -139,9 +140,6 @@ def describe_destination(pipeline: Pipeline) -> str:
     return f"{pipeline.destination.destination_name} {redact(shown)}, {dataset}"
 
 
-_DUCKDB_URL = "duckdb:///"
-
-
 def load_source(
     source_name: str,
     make_source: SourceFactory,
@@ -157,10 +155,16 @@ def load_source(
     name = f"{pipeline_prefix}{source_name}"
     try:
         with pipeline_lock(get_dlt_pipelines_dir(), name, wait_for_lock, on_wait):
-            pipeline = build_pipeline(
-                source_name, destination, dataset_name, progress=progress,
-                pipeline_prefix=pipeline_prefix,
-            )  # fmt: skip
+            try:
+                pipeline = build_pipeline(
+                    source_name,
+                    destination,
+                    dataset_name,
+                    progress=progress,
+                    pipeline_prefix=pipeline_prefix,
+                )
+            except Exception as exc:  # the destination's settings, say: this source fails alone
+                return LoadSummary(source_name, error=explain(exc))
             return load(source_name, make_source, pipeline)
     except LoadLocked as exc:
         message = f"not started: another load of {source_name} is running (lock {exc.lock_file})"

@@ -138,9 +138,7 @@ def test_a_base_url_whose_path_is_wrong_says_to_check_the_base_url_not_the_organ
     command: str, snowplow_sandbox: SnowplowSandbox, capfd: pytest.CaptureFixture[str]
 ) -> None:
     # What a wrong path on a real web server answers: its own HTML page.
-    snowplow_sandbox.inject(
-        "*", Fault.status_code(404, body="<html><h1>Not Found</h1></html>"), times=None
-    )
+    snowplow_sandbox.inject("*", Fault.status_code(404, body="<html><h1>Not Found</h1></html>"))
     code, text = _run([command, "--source", "snowplow"], capfd)
     assert code == 1
     assert (
