@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -57,6 +58,30 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     recorded: list[float] = []
     monkeypatch.setattr(time, "sleep", recorded.append)
     return recorded
+
+
+@pytest.fixture
+def all_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every log record of every logger (dlt's too, which does not propagate), at DEBUG."""
+    monkeypatch.setenv("RUNTIME__LOG_LEVEL", "DEBUG")
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Collect(level=logging.DEBUG)
+    loggers = [logging.getLogger(), logging.getLogger("dlt")]
+    previous = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    try:
+        yield lines
+    finally:
+        for logger, level in zip(loggers, previous, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
 
 
 @pytest.fixture

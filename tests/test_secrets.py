@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,7 +20,8 @@ from jobpulse.pipelines.cli import main
 from jobpulse.pipelines.registry import SOURCES
 from jobpulse.sources.shared.sandbox import Fault
 from jobpulse.sources.snowplow.sandbox import DEFAULT_JOBS, JobSpec, SnowplowSandbox
-from tests.snowplow.helpers import load_snowplow, query
+from tests.secret_scan import assert_no_secret, exception_chains, files_under, pipeline_contents
+from tests.snowplow.helpers import load_snowplow
 
 SENTINEL_KEY = "SENTINEL-api-key-7c1e"
 SENTINEL_KEY_ID = "SENTINEL-key-id-52ab"
@@ -45,40 +45,6 @@ def _two_jobs() -> tuple[JobSpec, ...]:
     return DEFAULT_JOBS[1:3]  # the flaky and the failing job: failed steps, so logs too
 
 
-@pytest.fixture
-def all_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every log record of every logger, at DEBUG, as formatted text."""
-    monkeypatch.setenv("RUNTIME__LOG_LEVEL", "DEBUG")
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(self.format(record))
-
-    handler = Collect(level=logging.DEBUG)
-    root = logging.getLogger()
-    previous = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    dlt_logger = logging.getLogger("dlt")
-    dlt_logger.addHandler(handler)
-    try:
-        yield lines
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(previous)
-        dlt_logger.removeHandler(handler)
-
-
-def _assert_clean(text: str, where: str) -> None:
-    for sentinel in SENTINELS:
-        assert sentinel not in text, f"{sentinel} found in {where}"
-
-
-def _files_under(root: Path) -> Iterator[Path]:
-    return (path for path in root.rglob("*") if path.is_file())
-
-
 def test_no_secret_in_logs_errors_state_traces_or_tables(
     sandbox: SnowplowSandbox,
     make_pipeline: Callable[..., Pipeline],
@@ -100,21 +66,17 @@ def test_no_secret_in_logs_errors_state_traces_or_tables(
 
     assert len(sandbox.issued_tokens) >= 2, "the test must exercise minted tokens"
     assert all_logs, "DEBUG logging must have produced lines to check"
-    _assert_clean("\n".join(all_logs), "logs")
-    for raised in (failure.value, auth_failure.value):
-        chain = []
-        current: BaseException | None = raised
-        while current is not None:
-            chain.append(f"{type(current).__name__}: {current}")
-            current = current.__cause__ or current.__context__
-        _assert_clean("\n".join(chain), "exception chain")
-    _assert_clean(json.dumps(pipeline.state, default=str), "dlt state")
-    for path in _files_under(tmp_path / "pipelines"):
-        _assert_clean(path.read_bytes().decode("utf-8", errors="replace"), f"pipeline file {path}")
-    for table in pipeline.default_schema.data_table_names():
-        _assert_clean(str(query(pipeline, f"select * from {table}")), f"table {table}")
     captured = capfd.readouterr()
-    _assert_clean(captured.out + captured.err, "stdout/stderr")
+    assert_no_secret(
+        SENTINELS,
+        {
+            "logs": "\n".join(all_logs),
+            "stdout/stderr": captured.out + captured.err,
+            **exception_chains(failure.value, auth_failure.value),
+            **pipeline_contents(pipeline),
+            **files_under(tmp_path / "pipelines"),
+        },
+    )
 
 
 def test_no_secret_in_cli_output(
@@ -134,7 +96,7 @@ def test_no_secret_in_cli_output(
 
     captured = capfd.readouterr()
     assert "API key rejected" in captured.out
-    _assert_clean(captured.out + captured.err, "command output")
+    assert_no_secret(SENTINELS, {"command output": captured.out + captured.err})
 
 
 UNREGISTERED = "SENTINEL-unregistered-91f0"
@@ -165,9 +127,7 @@ def cli_env(sandbox: SnowplowSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
 def _everything_written(tmp_path: Path, captured: pytest.CaptureFixture[str]) -> str:
     """Output, and every file and the last trace of the pipeline the CLI ran."""
     out = captured.readouterr()
-    texts = [out.out, out.err]
-    for path in _files_under(tmp_path / "dlt-data"):  # trace.pickle, state, schemas, packages
-        texts.append(path.read_bytes().decode("utf-8", errors="replace"))
+    texts = [out.out, out.err, *files_under(tmp_path / "dlt-data").values()]
     trace = dlt.attach("jobpulse_snowplow").last_trace  # what `dlt pipeline ... trace` shows
     assert trace is not None
     texts += [str(trace), json.dumps(trace.asdict(), default=str)]
@@ -196,7 +156,7 @@ def test_a_token_endpoint_answer_is_never_quoted_anywhere(
     written = _everything_written(tmp_path, capfd)
     assert "snowplow: FAILED: Snowplow API GET" in written
     assert "(response:" not in written
-    _assert_clean(written + "\n".join(all_logs), f"{flow} token answer {answer}")
+    assert_no_secret(SENTINELS, {f"{flow} token answer {answer}": written + "\n".join(all_logs)})
 
 
 @pytest.mark.usefixtures("cli_env")
@@ -214,6 +174,5 @@ def test_a_quoted_answer_is_redacted_of_every_credential_like_value(
 
     written = _everything_written(tmp_path, capfd)
     assert "(response: " in written, "the answer is quoted, so redaction is what is tested"
-    for text, where in ((written, "output, files, trace"), ("\n".join(all_logs), "logs")):
-        assert UNREGISTERED not in text, f"{UNREGISTERED} found in {where}"
-        _assert_clean(text, where)
+    places = {"output, files, trace": written, "logs": "\n".join(all_logs)}
+    assert_no_secret([*SENTINELS, UNREGISTERED], places)

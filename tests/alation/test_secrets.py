@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from jobpulse.pipelines.cli import main
 from jobpulse.pipelines.registry import SOURCES
 from jobpulse.sources.alation.sandbox import AlationSandbox
 from jobpulse.sources.shared.sandbox import Fault
-from tests.alation.conftest import TEST_REQUESTS_PER_SECOND, load_alation, query
+from tests.alation.conftest import TEST_REQUESTS_PER_SECOND, load_alation
+from tests.secret_scan import assert_no_secret, exception_chains, files_under, pipeline_contents
 
 SENTINEL_API_TOKEN = "SENTINEL-alation-api-token-3f1c"
 SENTINEL_REFRESH = "SENTINEL-alation-refresh-9d2e"
@@ -38,44 +38,6 @@ def sandbox(clock: time_machine.Traveller) -> Iterator[AlationSandbox]:
         requests_per_second=TEST_REQUESTS_PER_SECOND,
     ) as started:
         yield started
-
-
-@pytest.fixture
-def all_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every log record of every logger, at DEBUG, as formatted text."""
-    monkeypatch.setenv("RUNTIME__LOG_LEVEL", "DEBUG")
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(self.format(record))
-
-    handler = Collect(level=logging.DEBUG)
-    loggers = [logging.getLogger(), logging.getLogger("dlt")]
-    previous = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
-    try:
-        yield lines
-    finally:
-        for logger, level in zip(loggers, previous, strict=True):
-            logger.removeHandler(handler)
-            logger.setLevel(level)
-
-
-def assert_clean(text: str, where: str) -> None:
-    for sentinel in SENTINELS:
-        assert sentinel not in text, f"{sentinel} found in {where}"
-
-
-def exception_chain(error: BaseException) -> str:
-    chain = []
-    current: BaseException | None = error
-    while current is not None:
-        chain.append(f"{type(current).__name__}: {current}")
-        current = current.__cause__ or current.__context__
-    return "\n".join(chain)
 
 
 def test_no_token_in_logs_errors_state_traces_or_tables(
@@ -109,16 +71,17 @@ def test_no_token_in_logs_errors_state_traces_or_tables(
 
     assert len(sandbox.issued_tokens) >= 3, "the test must exercise minted tokens"
     assert all_logs, "DEBUG logging must have produced lines to check"
-    assert_clean("\n".join(all_logs), "logs")
-    for failure_value in failures:
-        assert_clean(exception_chain(failure_value), "exception chain")
-    assert_clean(json.dumps(pipeline.state, default=str), "dlt state")
-    for path in (p for p in (tmp_path / "pipelines").rglob("*") if p.is_file()):
-        assert_clean(path.read_bytes().decode("utf-8", errors="replace"), f"file {path}")
-    for table in pipeline.default_schema.data_table_names():
-        assert_clean(str(query(pipeline, f"select * from {table}")), f"table {table}")
     captured = capfd.readouterr()
-    assert_clean(captured.out + captured.err, "stdout/stderr")
+    assert_no_secret(
+        SENTINELS,
+        {
+            "logs": "\n".join(all_logs),
+            "stdout/stderr": captured.out + captured.err,
+            **exception_chains(*failures),
+            **pipeline_contents(pipeline),
+            **files_under(tmp_path / "pipelines"),
+        },
+    )
 
 
 def test_no_token_in_cli_output(
@@ -140,4 +103,4 @@ def test_no_token_in_cli_output(
     captured = capfd.readouterr()
     assert "check SOURCES__ALATION__API_TOKEN" in captured.out
     assert sandbox.issued_tokens
-    assert_clean(captured.out + captured.err, "command output")
+    assert_no_secret(SENTINELS, {"command output": captured.out + captured.err})

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from jobpulse.pipelines.cli import main
 from jobpulse.pipelines.registry import SOURCES
 from jobpulse.sources.mparticle.sandbox import MparticleSandbox
 from jobpulse.sources.shared.sandbox import Fault
-from tests.mparticle.helpers import load_mparticle, query
+from tests.mparticle.helpers import load_mparticle
+from tests.secret_scan import assert_no_secret, exception_chains, files_under, pipeline_contents
 
 SECRET = "SENTINEL-client-secret-31f0"
 TOKEN = "SENTINEL-token-8a2c"
@@ -39,42 +39,6 @@ def sandbox(
         credential_value=CREDENTIAL,
     ) as started:
         yield started
-
-
-@pytest.fixture
-def all_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every log record of every logger, at DEBUG, as formatted text."""
-    monkeypatch.setenv("RUNTIME__LOG_LEVEL", "DEBUG")
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(self.format(record))
-
-    handler = Collect(level=logging.DEBUG)
-    root = logging.getLogger()
-    previous = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield lines
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(previous)
-
-
-def assert_clean(text: str, where: str) -> None:
-    for sentinel in SENTINELS:
-        assert sentinel not in text, f"{sentinel} found in {where}"
-
-
-def chain_text(error: BaseException) -> str:
-    parts = []
-    current: BaseException | None = error
-    while current is not None:
-        parts.append(f"{type(current).__name__}: {current}")
-        current = current.__cause__ or current.__context__
-    return "\n".join(parts)
 
 
 def test_no_secret_in_logs_errors_state_files_or_tables(
@@ -100,17 +64,17 @@ def test_no_secret_in_logs_errors_state_files_or_tables(
     assert len(sandbox.issued_tokens) >= 2, "the test must exercise re-minted tokens"
     assert any(SECRET in str(r.json) for r in sandbox.requests), "the secret must have been sent"
     assert all_logs, "DEBUG logging must have produced lines to check"
-    assert_clean("\n".join(all_logs), "logs")
-    assert_clean(chain_text(failed.value), "exception chain")
-    assert_clean(chain_text(refused.value), "exception chain")
-    assert_clean(json.dumps(pipeline.state, default=str), "dlt state")
-    for path in (tmp_path / "pipelines").rglob("*"):
-        if path.is_file():
-            assert_clean(path.read_bytes().decode("utf-8", errors="replace"), f"file {path}")
-    for table in pipeline.default_schema.data_table_names():
-        assert_clean(str(query(pipeline, f"select * from {table}")), f"table {table}")
     captured = capfd.readouterr()
-    assert_clean(captured.out + captured.err, "stdout/stderr")
+    assert_no_secret(
+        SENTINELS,
+        {
+            "logs": "\n".join(all_logs),
+            "stdout/stderr": captured.out + captured.err,
+            **exception_chains(failed.value, refused.value),
+            **pipeline_contents(pipeline),
+            **files_under(tmp_path / "pipelines"),
+        },
+    )
 
 
 def test_no_secret_in_command_output_nor_any_file_it_writes(
@@ -131,8 +95,9 @@ def test_no_secret_in_command_output_nor_any_file_it_writes(
 
     captured = capfd.readouterr()
     assert "SOURCES__MPARTICLE__CLIENT_SECRET" in captured.out
-    assert_clean(captured.out + captured.err, "command output")
-    written = [path for path in tmp_path.rglob("*") if path.is_file()]
-    assert any(path.name == "jobpulse.duckdb" for path in written)
-    for path in written:  # the DuckDB file, dlt's state, schemas, load packages and traces
-        assert_clean(path.read_bytes().decode("utf-8", errors="replace"), f"file {path}")
+    written = files_under(tmp_path)  # the DuckDB file, dlt's state, schemas, packages, traces
+    assert any(where.endswith("jobpulse.duckdb") for where in written)
+    assert_no_secret(
+        SENTINELS,
+        {"command output": captured.out + captured.err, **written},
+    )

@@ -18,10 +18,8 @@ from jobpulse.sources.snowplow.event_specs import snowplow_event_specs_source
 from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 from jobpulse.sources.snowplow.sandbox_event_specs import SETTLED_AT, at_hours
 from tests.conftest import FIXED_NOW
-from tests.snowplow.helpers import query
-from tests.test_secrets import SENTINEL_KEY, SENTINEL_KEY_ID, SENTINEL_TOKEN, SENTINELS, all_logs
-
-__all__ = ["all_logs"]  # the fixture, used by name below
+from tests.secret_scan import assert_no_secret, files_under, pipeline_contents
+from tests.test_secrets import SENTINEL_KEY, SENTINEL_KEY_ID, SENTINEL_TOKEN, SENTINELS
 
 
 @pytest.fixture
@@ -38,11 +36,6 @@ def sandbox(clock: time_machine.Traveller) -> Iterator[SnowplowSandbox]:
         issue_token=lambda: f"{SENTINEL_TOKEN}-{next(counter)}",
     ) as started:
         yield started
-
-
-def _assert_clean(text: str, where: str) -> None:
-    for sentinel in SENTINELS:
-        assert sentinel not in text, f"{sentinel} found in {where}"
 
 
 def test_no_secret_in_logs_state_files_tables_or_a_reported_spec_error(
@@ -67,13 +60,14 @@ def test_no_secret_in_logs_state_files_tables_or_a_reported_spec_error(
     assert sandbox.issued_tokens, "the test must exercise minted tokens"
     assert "denied" in "".join(summary.item_errors), "the echoing refusal must be reported"
     assert all_logs, "DEBUG logging must have produced lines to check"
-    _assert_clean("\n".join(all_logs), "logs")
-    _assert_clean("\n".join(summary.item_errors), "reported spec errors")
-    _assert_clean(json.dumps(pipeline.state, default=str), "dlt state")
-    for path in (p for p in (tmp_path / "pipelines").rglob("*") if p.is_file()):
-        _assert_clean(path.read_bytes().decode("utf-8", errors="replace"), f"file {path}")
-    for schema in pipeline.schemas.values():
-        for table in schema.data_table_names():
-            _assert_clean(str(query(pipeline, f"select * from {table}")), f"table {table}")
     captured = capfd.readouterr()
-    _assert_clean(captured.out + captured.err, "stdout/stderr")
+    assert_no_secret(
+        SENTINELS,
+        {
+            "logs": "\n".join(all_logs),
+            "reported spec errors": "\n".join(summary.item_errors),
+            "stdout/stderr": captured.out + captured.err,
+            **pipeline_contents(pipeline),
+            **files_under(tmp_path / "pipelines"),
+        },
+    )

@@ -13,9 +13,9 @@ from jobpulse.pipelines.cli import main
 from jobpulse.pipelines.registry import SOURCES
 from jobpulse.sources.shared.sandbox import Fault
 from jobpulse.sources.tailer.sandbox import TailerSandbox
-from tests.tailer.helpers import SMALL_OPERATIONS, load_tailer, query
+from tests.secret_scan import assert_no_secret, exception_chains, files_under, pipeline_contents
+from tests.tailer.helpers import SMALL_OPERATIONS, load_tailer
 from tests.tailer.test_commands import T2T_FLAGS
-from tests.test_secrets import all_logs  # noqa: F401 - the fixture, shared
 
 SENTINEL_JWT = "SENTINEL-tailer-jwt-3f9a"
 ECHO = f'{{"code": 401, "data": {{}}, "message": "token {SENTINEL_JWT} expired"}}'
@@ -27,23 +27,10 @@ def sandbox(clock: time_machine.Traveller) -> Iterator[TailerSandbox]:
         yield started
 
 
-def _assert_clean(text: str, where: str) -> None:
-    assert SENTINEL_JWT not in text, f"the JWT was found in {where}"
-
-
-def _chain(error: BaseException) -> str:
-    parts = []
-    current: BaseException | None = error
-    while current is not None:
-        parts.append(f"{type(current).__name__}: {current}")
-        current = current.__cause__ or current.__context__
-    return "\n".join(parts)
-
-
 def test_no_jwt_in_logs_errors_state_files_or_tables(
     sandbox: TailerSandbox,
     make_pipeline: Callable[..., Pipeline],
-    all_logs: list[str],  # noqa: F811
+    all_logs: list[str],
     tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
@@ -58,18 +45,19 @@ def test_no_jwt_in_logs_errors_state_files_or_tables(
         failures.append(raised.value)
 
     assert all_logs, "DEBUG logging must have produced lines to check"
-    assert "JWT was rejected" in _chain(failures[0])
-    _assert_clean("\n".join(all_logs), "logs")
-    for failure in failures:
-        _assert_clean(_chain(failure), "an exception chain")
-    _assert_clean(str(pipeline.state), "dlt state")
-    for path in (tmp_path / "pipelines").rglob("*"):
-        if path.is_file():
-            _assert_clean(path.read_bytes().decode("utf-8", errors="replace"), str(path))
-    for table in pipeline.default_schema.data_table_names():
-        _assert_clean(str(query(pipeline, f"select * from {table}")), f"table {table}")
+    chains = exception_chains(*failures)
+    assert "JWT was rejected" in chains["exception chain 0"]
     captured = capfd.readouterr()
-    _assert_clean(captured.out + captured.err, "stdout/stderr")
+    assert_no_secret(
+        [SENTINEL_JWT],
+        {
+            "logs": "\n".join(all_logs),
+            "stdout/stderr": captured.out + captured.err,
+            **chains,
+            **pipeline_contents(pipeline),
+            **files_under(tmp_path / "pipelines"),
+        },
+    )
 
 
 def test_no_jwt_in_cli_output_or_any_file_it_writes(
@@ -91,7 +79,7 @@ def test_no_jwt_in_cli_output_or_any_file_it_writes(
     captured = capfd.readouterr()
     assert captured.out.count("tailer auth get-token") == 2  # check and load
     assert captured.err.count("tailer auth get-token") >= 2  # the tailer commands
-    _assert_clean(captured.out + captured.err, "command output")
-    for path in tmp_path.rglob("*"):  # the DuckDB file, dlt's state and trace files
-        if path.is_file():
-            _assert_clean(path.read_bytes().decode("utf-8", errors="replace"), str(path))
+    # The DuckDB file, dlt's state and trace files.
+    assert_no_secret(
+        [SENTINEL_JWT], {"command output": captured.out + captured.err, **files_under(tmp_path)}
+    )

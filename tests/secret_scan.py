@@ -1,0 +1,52 @@
+"""Looking for secrets in everything a load leaves behind; every vendor's secrets tests use it.
+
+Each helper returns `{where: text}`; `assert_no_secret` then names the place a sentinel leaked to.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from dlt.pipeline.pipeline import Pipeline
+
+
+def assert_no_secret(secrets: Iterable[str], places: Mapping[str, str]) -> None:
+    secrets = list(secrets)
+    assert secrets, "name the secrets to look for"
+    for where, text in places.items():
+        for secret in secrets:
+            assert secret not in text, f"{secret} found in {where}"
+
+
+def exception_chains(*errors: BaseException) -> dict[str, str]:
+    """Each error with every cause and context it chains: dlt's trace keeps them all."""
+    places = {}
+    for number, error in enumerate(errors):
+        links: list[str] = []
+        current: BaseException | None = error
+        while current is not None and len(links) < 50:
+            links.append(f"{type(current).__name__}: {current}")
+            current = current.__cause__ or current.__context__
+        places[f"exception chain {number}"] = "\n".join(links)
+    return places
+
+
+def files_under(root: Path) -> dict[str, str]:
+    """Every file below `root` (dlt's state, schemas, load packages, trace.pickle), as text."""
+    return {
+        f"file {path}": path.read_bytes().decode("utf-8", errors="replace")
+        for path in root.rglob("*")
+        if path.is_file()
+    }
+
+
+def pipeline_contents(pipeline: Pipeline) -> dict[str, str]:
+    """The pipeline's state and the rows of every table it loaded."""
+    places = {"dlt state": json.dumps(pipeline.state, default=str)}
+    with pipeline.sql_client() as client:
+        for table in pipeline.default_schema.data_table_names():
+            rows = client.execute_sql(f"select * from {client.make_qualified_table_name(table)}")
+            places[f"table {table}"] = str(rows)
+    return places
