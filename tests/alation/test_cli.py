@@ -25,7 +25,8 @@ def test_load_writes_both_tables_and_prints_a_summary(
     assert main(["load", "--source", "alation", "--quiet", "--no-models"]) == 0
 
     out = capsys.readouterr().out
-    assert out.startswith("alation: loaded (")
+    where = f"duckdb file {tmp_path / 'jobpulse.duckdb'}, dataset jobpulse_raw"
+    assert out.startswith(f"alation: loaded into {where} (")
     assert "finished jobs" in out
     assert "running jobs" in out
     with duckdb.connect(str(tmp_path / "jobpulse.duckdb"), read_only=True) as connection:

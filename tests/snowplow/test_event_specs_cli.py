@@ -43,7 +43,7 @@ def test_a_refused_spec_is_named_the_rest_commits_and_the_command_exits_1(
     assert main(["load", "--source", "snowplow", "--quiet"]) == 1
 
     out = capsys.readouterr().out
-    assert out.startswith("snowplow: loaded (")
+    assert out.startswith("snowplow: loaded into duckdb file ")
     (error_line,) = [line for line in out.splitlines() if "ERROR:" in line]
     assert refused["id"] in error_line
     assert refused["name"] in error_line
