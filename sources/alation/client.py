@@ -57,7 +57,9 @@ class AlationClient:
             self.auth = ApiTokenAuth(api_token)
         elif refresh_token and user_id is not None:
             self.auth = RefreshTokenAuth(refresh_token=refresh_token, user_id=user_id).bind(
-                VendorClient(VENDOR, base_url, limiter=limiter)
+                VendorClient(
+                    VENDOR, base_url, limiter=limiter, base_url_setting=f"{SETTING_PREFIX}BASE_URL"
+                )
             )
         else:
             raise SourceConfigError(
@@ -65,7 +67,13 @@ class AlationClient:
                 f"set {API_TOKEN_SETTING}, or {SETTING_PREFIX}REFRESH_TOKEN and "
                 f"{SETTING_PREFIX}USER_ID to mint API access tokens",
             )
-        self._http = VendorClient(VENDOR, base_url, auth=self.auth, limiter=limiter)
+        self._http = VendorClient(
+            VENDOR,
+            base_url,
+            auth=self.auth,
+            limiter=limiter,
+            base_url_setting=f"{SETTING_PREFIX}BASE_URL",
+        )
 
     def get_job(self, *, job_id: int | None = None, name: str | None = None) -> Record | NotFound:
         """The job's status object as sent, or `NotFound` when Alation does not know the job.

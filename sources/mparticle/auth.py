@@ -41,7 +41,9 @@ class MparticleTokenAuth(TokenExchangeAuth):
         register_secret(self.client_secret)
 
     def mint_token(self) -> MintedToken:
-        client = VendorClient(VENDOR, self.token_url)
+        client = VendorClient(
+            VENDOR, self.token_url, base_url_setting="SOURCES__MPARTICLE__TOKEN_URL"
+        )
         body = {
             "client_id": self.client_id,
             "client_secret": self.client_secret,

@@ -68,7 +68,9 @@ class MparticleClient:
                 f"got {api_path!r}",
             )
         self.auth: MparticleTokenAuth = shared_auth(token_url, client_id, client_secret)
-        self._http = VendorClient(VENDOR, base_url, auth=self.auth)
+        self._http = VendorClient(
+            VENDOR, base_url, auth=self.auth, base_url_setting="SOURCES__MPARTICLE__BASE_URL"
+        )
 
     # paths
 

@@ -15,6 +15,7 @@ from jobpulse.sources.shared.http import VendorClient
 from jobpulse.sources.shared.redaction import register_secret
 from jobpulse.sources.tailer.identity import Operation
 from jobpulse.sources.tailer.settings import (
+    BASE_URL_SETTING,
     CHECK_RUN_STATUS,
     CONFIGURATION_STATUS_PATH,
     GET_LAST_STATUS,
@@ -41,9 +42,11 @@ class TailerClient:
         jwt = str(jwt).strip()
         register_secret(jwt)
         auth = BearerTokenAuth(token=jwt)
-        self._http = VendorClient(VENDOR, base_url, auth=auth)
+        self._http = VendorClient(VENDOR, base_url, auth=auth, base_url_setting=BASE_URL_SETTING)
         # Launching is not safe to repeat: a retried timeout could start the job twice.
-        self._http_once = VendorClient(VENDOR, base_url, auth=auth, retry=False)
+        self._http_once = VendorClient(
+            VENDOR, base_url, auth=auth, base_url_setting=BASE_URL_SETTING, retry=False
+        )
 
     def endpoint(self, path: str, action: str) -> str:
         """How messages name a call: `POST /v1/dag/status (get_last_status)`."""

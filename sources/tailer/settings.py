@@ -6,6 +6,7 @@ from typing import Final
 
 VENDOR: Final = "Tailer"
 DEFAULT_BASE_URL: Final = "https://tailer-api-nqonovswsq-ew.a.run.app"
+BASE_URL_SETTING: Final = "SOURCES__TAILER__BASE_URL"  # how errors name the setting to fix
 
 # Every documented call is a POST with a JSON body whose `action` names what to do.
 LAUNCH_PATH: Final = "v1/dag/launch"
