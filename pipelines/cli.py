@@ -70,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     load_cmd.add_argument(
         "--workers",
         type=positive_int,
-        help="parallel requests for steps and logs (default: [extract] workers, else 8)",
+        help="parallel requests for steps and logs (default: [extract] workers, else 16)",
     )
     load_cmd.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     load_cmd.set_defaults(command=_load)
