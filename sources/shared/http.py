@@ -18,7 +18,7 @@ bundle path, although one client only ever talks to one host.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import dlt
@@ -34,6 +34,9 @@ from requests.auth import AuthBase
 
 from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
 from jobpulse.sources.shared.throttle import AdaptiveLimiter, Outcome, retry_after_seconds
+
+if TYPE_CHECKING:  # the stubs' names for what requests returns as plain dicts
+    from requests.adapters import _HostParams, _PoolKwargs
 
 _RETRYABLE_STATUS = frozenset({429, *range(500, 600)})
 # In flight at most, when `extract.workers` is not set: jobpulse's own default for it.
@@ -119,8 +122,7 @@ class ThrottledAdapter(HTTPAdapter):
     def __init__(self, limiter: AdaptiveLimiter) -> None:
         super().__init__(pool_maxsize=_POOL_SIZE)
         self.limiter = limiter
-        self._pool_keys: dict[tuple[str, str, Any, Any], tuple[dict[str, Any], dict[str, Any]]]
-        self._pool_keys = {}
+        self._pool_keys: dict[tuple[str, str, Any, Any], tuple[_HostParams, _PoolKwargs]] = {}
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
         round_started = self.limiter.acquire()
@@ -139,7 +141,7 @@ class ThrottledAdapter(HTTPAdapter):
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> tuple[_HostParams, _PoolKwargs]:
         parts = urlsplit(request.url or "")
         key = (parts.scheme, parts.netloc, verify, cert)
         if key not in self._pool_keys:
@@ -147,7 +149,7 @@ class ThrottledAdapter(HTTPAdapter):
                 request, verify, cert
             )
         host_params, pool_kwargs = self._pool_keys[key]
-        return dict(host_params), dict(pool_kwargs)
+        return host_params.copy(), pool_kwargs.copy()  # callers may change them
 
 
 def _configured_workers() -> int:

@@ -17,6 +17,18 @@ class FakeClock:
         return self.now
 
 
+def _acquire_in_a_thread(limiter: AdaptiveLimiter) -> tuple[threading.Thread, threading.Event]:
+    started = threading.Event()
+
+    def acquire() -> None:
+        limiter.acquire()
+        started.set()
+
+    thread = threading.Thread(target=acquire)
+    thread.start()
+    return thread, started
+
+
 def _answer(limiter: AdaptiveLimiter, count: int) -> None:
     for _ in range(count):
         limiter.release(limiter.acquire(), "answered", None)
@@ -83,9 +95,7 @@ def test_acquire_waits_while_the_pause_lasts() -> None:
     clock = FakeClock()
     limiter = AdaptiveLimiter(2, clock=clock)
     limiter.release(limiter.acquire(), "throttled", 0.5)  # waits re-check the clock this often
-    started = threading.Event()
-    waiter = threading.Thread(target=lambda: (limiter.acquire(), started.set()))
-    waiter.start()
+    waiter, started = _acquire_in_a_thread(limiter)
     assert not started.wait(0.2)
     clock.now += 0.5
     waiter.join()
@@ -95,9 +105,7 @@ def test_acquire_waits_while_the_pause_lasts() -> None:
 def test_acquire_waits_for_a_free_slot() -> None:
     limiter = AdaptiveLimiter(1)
     first = limiter.acquire()
-    started = threading.Event()
-    waiter = threading.Thread(target=lambda: (limiter.acquire(), started.set()))
-    waiter.start()
+    waiter, started = _acquire_in_a_thread(limiter)
     assert not started.wait(0.2)
     limiter.release(first, "answered", None)
     waiter.join()
