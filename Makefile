@@ -32,7 +32,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: relink
-	$(BIN)/python -m bench.bench_snowplow_load
+	$(BIN)/python -m bench.bench_backfill
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache jobpulse.duckdb jobpulse_demo.duckdb

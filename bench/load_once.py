@@ -22,7 +22,7 @@ from typing import Any
 
 import dlt
 
-from jobpulse.pipelines.pipeline import build_pipeline
+from jobpulse.pipelines.pipeline import build_pipeline, summarize
 from jobpulse.sources.snowplow import snowplow_source
 
 
@@ -58,11 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     report: dict[str, Any] = {"imported_rss_mb": peak_rss_mb()}
     measured(lambda: pipeline.extract(snowplow_source()), report, "extract")
-    normalized = measured(pipeline.normalize, report, "normalize")
+    measured(pipeline.normalize, report, "normalize")
     loaded = measured(pipeline.load, report, "load")
-    report["rows"] = {
-        table: count for table, count in normalized.row_counts.items() if not table.startswith("_")
-    }
+    report["rows"] = summarize("snowplow", pipeline).rows_per_table
     report["file_formats"] = sorted(
         {
             job.job_file_info.file_format

@@ -112,15 +112,17 @@ def summarize(source: str, pipeline: Pipeline) -> LoadSummary:
     trace = pipeline.last_trace
     if trace is None:
         return summary
-    normalize = trace.last_normalize_info
-    if normalize is not None:
-        for table, count in normalize.row_counts.items():
-            if not table.startswith("_dlt"):
-                summary.rows_per_table[table] = count
+    # Rows per table as extracted, not as normalized: dlt 1.31's csv writer (PostgreSQL's load
+    # files) counts cells instead of rows in the normalize metrics. jobpulse's tables are flat,
+    # so every extracted row is one loaded row.
     extract = trace.last_extract_info
     if extract is not None:
         for metrics in extract.metrics.values():
             for step in metrics:
+                for table, table_metrics in step["table_metrics"].items():
+                    if not table.startswith("_dlt"):
+                        count = summary.rows_per_table.get(table, 0) + table_metrics.items_count
+                        summary.rows_per_table[table] = count
                 for resource in step["resource_metrics"].values():
                     _add_counts(summary.run_changes, resource.custom_metrics)
     return summary

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pendulum
 
 # Epoch numbers above this are milliseconds: as seconds they would lie past the year 5000.
@@ -29,6 +31,9 @@ def parse_timestamp(value: object) -> pendulum.DateTime | None:
         except (OverflowError, OSError, ValueError) as exc:
             raise ValueError(f"not a timestamp: {value!r}") from exc
     if isinstance(value, str):
+        fast = _from_iso_format(value)
+        if fast is not None:
+            return fast
         try:
             parsed = pendulum.parse(value, tz="UTC")
         except (ValueError, pendulum.parsing.exceptions.ParserError) as exc:
@@ -36,6 +41,18 @@ def parse_timestamp(value: object) -> pendulum.DateTime | None:
         if isinstance(parsed, pendulum.DateTime):
             return parsed.in_timezone("UTC")
     raise ValueError(f"not a timestamp: {value!r}")
+
+
+def _from_iso_format(value: str) -> pendulum.DateTime | None:
+    """The common ISO-8601 forms, by the standard library's parser: a third of pendulum.parse's
+    cost, which was paid for every run and step (bench/README.md). None: let pendulum try."""
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return pendulum.instance(parsed.astimezone(datetime.UTC), tz=pendulum.UTC)
 
 
 def parse_duration_seconds(value: object) -> float | None:

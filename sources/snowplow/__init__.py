@@ -140,16 +140,27 @@ def snowplow_job_steps(update: RunUpdate | Gap, client: SnowplowClient) -> list[
     return [step_row(update.run_id, step, endpoint, client.organization_id) for step in steps]
 
 
-@dlt.transformer(primary_key=("run_id", "step_name"), write_disposition="merge", parallelized=True)
+@dlt.transformer(primary_key=("run_id", "step_name"), write_disposition="merge")
 def snowplow_step_logs(
     steps: list[dict[str, Any]], client: SnowplowClient, mode: StepLogs, max_bytes: int
-) -> list[dict[str, Any]]:
-    """stdout/stderr of the failed (or all finished) steps of one run."""
-    rows = []
+) -> Iterator[Any]:
+    """stdout/stderr of the failed (or all finished) steps: one request per step, in parallel.
+
+    Not `parallelized=True`, which would cost a future per run, and most runs have no failed
+    step: only the steps that need a request are deferred to dlt's extract pool.
+    """
     for step in steps:
         if is_failed(step) or (mode == "all" and is_terminal(step)):
-            detail = none_if_missing(client.get_step, step["run_id"], step["step_name"])
-            if detail is not None:
-                row = log_row(step["run_id"], step["step_name"], detail, max_bytes)
-                rows.append(row | {"organization_id": client.organization_id})
-    return rows
+            yield _step_log(client, step["run_id"], step["step_name"], max_bytes)
+
+
+@dlt.defer
+def _step_log(
+    client: SnowplowClient, run_id: str, step_name: str, max_bytes: int
+) -> list[dict[str, Any]]:
+    detail = none_if_missing(client.get_step, run_id, step_name)
+    if detail is None:
+        return []
+    return [
+        log_row(run_id, step_name, detail, max_bytes) | {"organization_id": client.organization_id}
+    ]
