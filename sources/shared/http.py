@@ -31,6 +31,7 @@ from dlt.sources.helpers.rest_client.redaction import sanitize_url
 from dlt.sources.helpers.rest_client.utils import join_url
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
+from requests.utils import requote_uri
 
 from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
 from jobpulse.sources.shared.throttle import AdaptiveLimiter, Outcome, retry_after_seconds
@@ -111,8 +112,12 @@ class VendorClient:
 
     def describe(self, path: str, params: dict[str, Any] | None = None) -> str:
         """How messages name an endpoint: `GET /path?query`, sensitive parameters masked."""
-        url = requests.Request("GET", join_url(self.rest.base_url, path), params=params).prepare()
-        return _describe_url(url.url)
+        url = join_url(self.rest.base_url, path)
+        if not params:
+            # What preparing a request does to a path, without the rest of preparing it: sources
+            # name an endpoint for every item they fetch, in case it turns out malformed.
+            return _describe_url(requote_uri(url))
+        return _describe_url(requests.Request("GET", url, params=params).prepare().url)
 
 
 class ThrottledAdapter(HTTPAdapter):
