@@ -42,7 +42,7 @@ def source_with_gaps(
         selected=False,
     )
     def updates() -> Iterator[Any]:
-        items = [{"id": 1, "state": "SUCCEEDED"}]
+        items: list[Any] = [{"id": 1, "state": "SUCCEEDED"}]
         items += [Gap(gap_from, gap_to, REASON) for _, gap_from, gap_to in gaps]
         if pages:
             yield items
