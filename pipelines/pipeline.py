@@ -57,8 +57,8 @@ def _configured(key: str) -> bool:
 
 def with_loader_file_format(destination: TDestinationReferenceArg) -> AnyDestination:
     """`destination` as a dlt destination factory that prefers the format LOADER_FILE_FORMATS
-    lists for its type, unless the factory was given a preferred format of its own. An explicit
-    `loader_file_format` (setting or argument) still wins over a preferred one."""
+    lists for its type, unless the factory was given a preferred format of its own. A
+    `loader_file_format` given to `pipeline.run()` or to a resource still wins."""
     factory = Destination.from_reference(destination)
     if factory is None:
         raise ValueError("a destination is required")
