@@ -32,7 +32,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: relink
-	$(BIN)/python -m bench.bench_snowplow_load
+	$(BIN)/python -m bench.bench_backfill
 	$(BIN)/python -m bench.bench_models
 
 clean:

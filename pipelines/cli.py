@@ -107,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     load_cmd.add_argument(
         "--workers",
         type=positive_int,
-        help="parallel requests for steps and logs (default: [extract] workers, else 8)",
+        help="parallel requests for steps and logs (default: [extract] workers, else 16)",
     )
     load_cmd.add_argument(
         "--wait-for-lock", type=non_negative_float, default=0, metavar="SECONDS",

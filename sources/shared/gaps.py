@@ -53,6 +53,8 @@ def gap_row(source: str, gap: Gap) -> dict[str, Any]:
     ],
 )
 def load_gaps(item: Any, source: str) -> Iterator[dict[str, Any]]:
-    """Rows for the `Gap`s among the items of the resource piped in; other items are ignored."""
-    if isinstance(item, Gap):
-        yield gap_row(source, item)
+    """Rows for the `Gap`s among the items (or pages of items) of the resource piped in; other
+    items are ignored."""
+    for one in item if isinstance(item, list) else [item]:
+        if isinstance(one, Gap):
+            yield gap_row(source, one)

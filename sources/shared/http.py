@@ -15,6 +15,12 @@ Error messages quote a short, redacted excerpt of the body, except for endpoints
 credentials (`quote_body=False`): there no excerpt is ever made, not even in an exception that
 is replaced later, because dlt's trace keeps every exception of a chain.
 
+Every attempt, retries included, goes through the client's `AdaptiveLimiter` (throttle.py): at
+most `extract.workers` requests in flight, fewer after 429s. Per-request overhead is paid once per
+client instead (measured in bench/README.md): requests reads proxies and the CA bundle from the
+environment on every call, and `os.path.isdir`s the CA bundle path, although one client only ever
+talks to one host.
+
 Options a vendor may need: `retry=False` for calls that are not safe to repeat (launching a job:
 a retried timeout could launch it twice); a `RateLimiter` for APIs that ask for serial,
 rate-limited requests; `paginate_json` for listings dlt's paginators can page.
@@ -22,20 +28,26 @@ rate-limited requests; `paginate_json` for listings dlt's paginators can page.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit
 
+import dlt
 import requests
 from dlt.common import logger
+from dlt.common.configuration import resolve_configuration
+from dlt.common.configuration.specs import RuntimeConfiguration
 from dlt.sources.helpers.requests.retry import Client
 from dlt.sources.helpers.rest_client.client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
 from dlt.sources.helpers.rest_client.redaction import sanitize_url
 from dlt.sources.helpers.rest_client.utils import join_url
+from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
+from requests.utils import requote_uri
 
 from jobpulse.sources.shared.errors import (
     SourceConfigError,
@@ -43,9 +55,16 @@ from jobpulse.sources.shared.errors import (
     VendorAuthError,
     VendorPayloadError,
 )
-from jobpulse.sources.shared.ratelimit import RateLimitedAdapter, RateLimiter
+from jobpulse.sources.shared.ratelimit import RateLimiter
+from jobpulse.sources.shared.throttle import AdaptiveLimiter, Outcome, retry_after_seconds
+
+if TYPE_CHECKING:  # the stubs' names for what requests returns as plain dicts
+    from requests.adapters import _HostParams, _PoolKwargs
 
 _RETRYABLE_STATUS = frozenset({429, *range(500, 600)})
+# In flight at most, when `extract.workers` is not set: jobpulse's own default for it.
+DEFAULT_MAX_IN_FLIGHT = 16
+_POOL_SIZE = 50  # kept-alive connections per host, as dlt's own session keeps
 
 
 class VendorClient:
@@ -64,6 +83,7 @@ class VendorClient:
         base_url_setting: str = "the base URL setting",
         retry: bool = True,
         limiter: RateLimiter | None = None,
+        max_in_flight: int | None = None,
     ) -> None:
         self.vendor = vendor
         self.base_url_setting = base_url_setting
@@ -75,17 +95,24 @@ class VendorClient:
                 "e.g. https://host.example.com",
             )
         self.host = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        runtime = resolve_configuration(RuntimeConfiguration())
         self.rest = RESTClient(
             base_url=base_url.strip().rstrip("/"),
             auth=auth,
             paginator=SinglePagePaginator(),
             # None (dlt's default, though its annotation omits it): dlt's retrying session.
             session=None if retry else _session_without_retries(),  # type: ignore[arg-type]
+            config=runtime,
         )
-        if limiter is not None:  # every attempt, retries and auth re-sends included
-            adapter = RateLimitedAdapter(limiter)
-            self.rest.session.mount("http://", adapter)
-            self.rest.session.mount("https://", adapter)
+        self.throttle = AdaptiveLimiter(
+            max_in_flight or _configured_workers(),
+            max_pause=float(runtime.request_max_retry_delay),
+        )
+        session = self.rest.session
+        adapter = ThrottledAdapter(self.throttle, limiter)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        _read_environment_once(session, self.rest.base_url)
         # dlt's retrying session exposes its tenacity `Retrying` as `send.retry`; each wait it
         # makes is reported through this hook.
         retrying = getattr(self.rest.session.send, "retry", None)
@@ -222,8 +249,12 @@ class VendorClient:
 
     def describe(self, path: str, params: dict[str, Any] | None = None, method: str = "GET") -> str:
         """How messages name an endpoint: `GET /path?query`, sensitive parameters masked."""
-        url = requests.Request(method, join_url(self.rest.base_url, path), params=params).prepare()
-        return _describe_url(url.url, method)
+        url = join_url(self.rest.base_url, path)
+        if not params:
+            # What preparing a request does to a path, without the rest of preparing it: sources
+            # name an endpoint for every item they fetch, in case it turns out malformed.
+            return _describe_url(requote_uri(url), method)
+        return _describe_url(requests.Request(method, url, params=params).prepare().url, method)
 
     def _report_retry(self, state: Any) -> None:
         """tenacity's before_sleep: one warning per wait, naming host, cause and attempt."""
@@ -238,6 +269,63 @@ class VendorClient:
             f"{self.vendor} API {self.host}: {cause} on attempt {state.attempt_number}; "
             f"retrying in {wait:.0f} s"
         )
+
+
+class ThrottledAdapter(HTTPAdapter):
+    """requests' adapter, with every attempt passing the client's `AdaptiveLimiter` (and its
+    `RateLimiter`, for vendors that ask for serial, rate-limited requests), and connection pool
+    keys (which cost an `os.path.isdir` of the CA bundle per request) worked out once per host."""
+
+    def __init__(self, throttle: AdaptiveLimiter, rate: RateLimiter | None = None) -> None:
+        super().__init__(pool_maxsize=_POOL_SIZE)
+        self.throttle = throttle
+        self.rate = rate
+        self._pool_keys: dict[tuple[str, str, Any, Any], tuple[_HostParams, _PoolKwargs]] = {}
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        round_started = self.throttle.acquire()
+        outcome: Outcome = "failed"
+        retry_after = None
+        try:
+            with self.rate or contextlib.nullcontext():
+                response = super().send(request, *args, **kwargs)
+            if response.status_code == 429:
+                outcome = "throttled"
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+            else:
+                outcome = "answered"
+            return response
+        finally:
+            self.throttle.release(round_started, outcome, retry_after)
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
+    ) -> tuple[_HostParams, _PoolKwargs]:
+        parts = urlsplit(request.url or "")
+        key = (parts.scheme, parts.netloc, verify, cert)
+        if key not in self._pool_keys:
+            self._pool_keys[key] = super().build_connection_pool_key_attributes(
+                request, verify, cert
+            )
+        host_params, pool_kwargs = self._pool_keys[key]
+        return host_params.copy(), pool_kwargs.copy()  # callers may change them
+
+
+def _configured_workers() -> int:
+    workers = dlt.config.get("extract.workers", int)
+    return workers if workers is not None and workers >= 1 else DEFAULT_MAX_IN_FLIGHT
+
+
+def _read_environment_once(session: requests.Session, base_url: str) -> None:
+    """Proxies and CA bundle from the environment (`HTTPS_PROXY`, `NO_PROXY`,
+    `REQUESTS_CA_BUNDLE`, ...) for `base_url`, fixed on the session, which then stops reading
+    the environment on each call. Every request of a VendorClient goes to that host; `.netrc`,
+    the one other thing `trust_env` reads, would only apply to requests without auth."""
+    settings = session.merge_environment_settings(base_url, {}, None, None, None)
+    session.proxies = settings["proxies"]
+    session.verify = settings["verify"]
+    session.cert = settings["cert"]
+    session.trust_env = False
 
 
 def _decoded(response: requests.Response) -> tuple[Any, bool]:

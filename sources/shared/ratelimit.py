@@ -1,6 +1,6 @@
 """Serial, rate-limited requests, for vendors whose API guidance asks for both.
 
-The limit is applied in the transport (a `requests` adapter), below dlt's retries and below the
+The limit is applied in the transport (`http.ThrottledAdapter`), below dlt's retries and below the
 re-send of a token-exchange auth: every attempt that reaches the network takes its turn, which a
 limit around the client's calls could not promise. No library in the dependency set does this.
 """
@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
-
-from requests import PreparedRequest, Response
-from requests.adapters import HTTPAdapter
 
 # Waiting on an Event, not `time.sleep`: tests that record retry waits by replacing
 # `time.sleep` must not switch the rate limit off.
@@ -41,15 +37,3 @@ class RateLimiter:
     def __exit__(self, *exc_info: object) -> None:
         self._next_start = time.monotonic() + self.interval
         self._lock.release()
-
-
-class RateLimitedAdapter(HTTPAdapter):
-    """An HTTPAdapter that sends through a `RateLimiter` (shared by all of a vendor's sessions)."""
-
-    def __init__(self, limiter: RateLimiter) -> None:
-        super().__init__()
-        self.limiter = limiter
-
-    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
-        with self.limiter:
-            return super().send(request, *args, **kwargs)

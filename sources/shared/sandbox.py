@@ -2,7 +2,8 @@
 
 A vendor's sandbox subclasses `Sandbox`, declares its routes as a werkzeug `Map` whose endpoint
 names match `on_<endpoint>` methods, and generates its history from `self.clock.now()`. The kit
-gives it a loopback HTTP/1.1 server with keep-alive, injected latency, a request log, a clock that
+gives it a loopback HTTP/1.1 server with keep-alive, injected latency, a request log (with the
+number of requests in flight at each arrival, and arrival and answer times), a clock that
 tests can move, and faults injected on any route by path pattern and count:
 
 - `Fault.status(503)`, `Fault.status(429, headers={"Retry-After": "1"})`, any status with a body;
@@ -111,6 +112,9 @@ class RecordedRequest:
     query: dict[str, str]
     status: int
     json: Any = None  # the decoded JSON body, when one was sent
+    in_flight: int = 0  # requests being answered when this one arrived, itself included
+    arrived: float = 0.0  # time.monotonic() on arrival
+    answered: float = 0.0  # time.monotonic() once answered (latency included)
 
 
 class SandboxClock:
@@ -225,6 +229,7 @@ class Sandbox:
         with self._lock:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            in_flight, arrived = self.in_flight, time.monotonic()
         status = 0
         try:
             if self.latency_seconds > 0:
@@ -242,6 +247,9 @@ class Sandbox:
                         request.args.to_dict(),
                         status,
                         request.get_json(silent=True),
+                        in_flight,
+                        arrived,
+                        time.monotonic(),
                     )
                 )
 

@@ -40,6 +40,7 @@ from jobpulse.sources.snowplow.settings import (
 from jobpulse.sources.snowplow.tracking import RunTracker, RunUpdate
 
 SOURCE_NAME = "snowplow"
+PAGE_SIZE = 100  # updates per item passed between resources
 
 _TIMING_COLUMNS: Any = {
     "started_at": {"data_type": "timestamp"},
@@ -105,34 +106,54 @@ def snowplow_run_updates(
     window_length: pendulum.Duration,
     overlap: pendulum.Duration,
     runs_cap: int,
-) -> Iterator[RunUpdate | Gap]:
-    """Lists the windows since the last load, then re-fetches runs that were in progress."""
+) -> Iterator[list[RunUpdate | Gap]]:
+    """Lists the windows since the last load, then re-fetches runs that were in progress.
+
+    Yields pages of up to PAGE_SIZE updates, so that the transformers below run once per page
+    rather than once per run.
+    """
     tracker = RunTracker(dlt.current.resource_state())
-    yield from run_updates(
+    page: list[RunUpdate | Gap] = []
+    for update in run_updates(
         client, tracker, window_length=window_length, overlap=overlap, runs_cap=runs_cap
-    )
+    ):
+        page.append(update)
+        if len(page) == PAGE_SIZE:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 @dlt.transformer(primary_key="run_id", write_disposition="merge", columns=_TIMING_COLUMNS)
-def snowplow_job_runs(update: RunUpdate | Gap, client: SnowplowClient) -> Iterator[Any]:
+def snowplow_job_runs(updates: list[RunUpdate | Gap], client: SnowplowClient) -> Any:
     """Runs as listed; gaps in the history go to their own table, `load_gaps`."""
-    if isinstance(update, Gap):
-        return
     metrics = dlt.current.resource_metrics()
-    metrics[f"{update.change}_runs"] = metrics.get(f"{update.change}_runs", 0) + 1
-    yield run_row(update.run, update.endpoint, client.organization_id)
+    rows = []
+    for update in updates:
+        if isinstance(update, RunUpdate):
+            metrics[f"{update.change}_runs"] = metrics.get(f"{update.change}_runs", 0) + 1
+            rows.append(run_row(update.run, update.endpoint, client.organization_id))
+    return rows
 
 
 @dlt.transformer(
     primary_key=("run_id", "step_name"),
     write_disposition="merge",
-    parallelized=True,
     columns={**_TIMING_COLUMNS, "dependencies": {"data_type": "json"}},
 )
-def snowplow_job_steps(update: RunUpdate | Gap, client: SnowplowClient) -> list[dict[str, Any]]:
-    """Steps of new, changed and running runs: one request per run, run in parallel."""
-    if isinstance(update, Gap) or not update.needs_steps:
-        return []
+def snowplow_job_steps(updates: list[RunUpdate | Gap], client: SnowplowClient) -> Iterator[Any]:
+    """Steps of new, changed and running runs: one request per run, in parallel.
+
+    Each request is deferred to dlt's extract pool; runs that need no request cost no future.
+    """
+    for update in updates:
+        if isinstance(update, RunUpdate) and update.needs_steps:
+            yield _steps_of(client, update)
+
+
+@dlt.defer
+def _steps_of(client: SnowplowClient, update: RunUpdate) -> list[dict[str, Any]]:
     steps = update.steps
     if steps is None:
         steps = none_if_missing(client.get_steps, update.run_id) or []
@@ -140,16 +161,27 @@ def snowplow_job_steps(update: RunUpdate | Gap, client: SnowplowClient) -> list[
     return [step_row(update.run_id, step, endpoint, client.organization_id) for step in steps]
 
 
-@dlt.transformer(primary_key=("run_id", "step_name"), write_disposition="merge", parallelized=True)
+@dlt.transformer(primary_key=("run_id", "step_name"), write_disposition="merge")
 def snowplow_step_logs(
     steps: list[dict[str, Any]], client: SnowplowClient, mode: StepLogs, max_bytes: int
-) -> list[dict[str, Any]]:
-    """stdout/stderr of the failed (or all finished) steps of one run."""
-    rows = []
+) -> Iterator[Any]:
+    """stdout/stderr of the failed (or all finished) steps: one request per step, in parallel.
+
+    Not `parallelized=True`, which would cost a future per run, and most runs have no failed
+    step: only the steps that need a request are deferred to dlt's extract pool.
+    """
     for step in steps:
         if is_failed(step) or (mode == "all" and is_terminal(step)):
-            detail = none_if_missing(client.get_step, step["run_id"], step["step_name"])
-            if detail is not None:
-                row = log_row(step["run_id"], step["step_name"], detail, max_bytes)
-                rows.append(row | {"organization_id": client.organization_id})
-    return rows
+            yield _step_log(client, step["run_id"], step["step_name"], max_bytes)
+
+
+@dlt.defer
+def _step_log(
+    client: SnowplowClient, run_id: str, step_name: str, max_bytes: int
+) -> list[dict[str, Any]]:
+    detail = none_if_missing(client.get_step, run_id, step_name)
+    if detail is None:
+        return []
+    return [
+        log_row(run_id, step_name, detail, max_bytes) | {"organization_id": client.organization_id}
+    ]

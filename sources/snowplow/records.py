@@ -7,6 +7,7 @@ and the key columns `run_id` / `step_name` where the vendor's object does not ca
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pendulum
@@ -140,6 +141,10 @@ def _first(item: Record, keys: tuple[str, ...]) -> Any:
 
 def _without_keys_named(row: Record, names: tuple[str, ...]) -> Record:
     """Drop vendor keys that dlt would normalise onto a key column jobpulse sets itself."""
-    return {
-        key: value for key, value in row.items() if _NAMING.normalize_identifier(key) not in names
-    }
+    return {key: value for key, value in row.items() if _normalized(key) not in names}
+
+
+@functools.lru_cache(maxsize=1024)
+def _normalized(key: str) -> str:
+    """dlt's column name for a vendor key: the same few keys come back on every row."""
+    return _NAMING.normalize_identifier(key)

@@ -31,17 +31,23 @@ def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dlt.Pipeline:
 
 
 @dlt.source(name="acme")
-def source_with_gaps(gaps: list[tuple[str, pendulum.DateTime, pendulum.DateTime]]) -> Any:
-    """A resource yielding a run and gaps, as a vendor's listing does; one source per name."""
+def source_with_gaps(
+    gaps: list[tuple[str, pendulum.DateTime, pendulum.DateTime]], pages: bool = False
+) -> Any:
+    """A resource yielding a run and gaps, as a vendor's listing does (item by item, or in one
+    page); one source per name."""
 
     @dlt.resource(
         name="updates",
         selected=False,
     )
     def updates() -> Iterator[Any]:
-        yield {"id": 1, "state": "SUCCEEDED"}
-        for _, gap_from, gap_to in gaps:
-            yield Gap(gap_from, gap_to, REASON)
+        items: list[Any] = [{"id": 1, "state": "SUCCEEDED"}]
+        items += [Gap(gap_from, gap_to, REASON) for _, gap_from, gap_to in gaps]
+        if pages:
+            yield items
+        else:
+            yield from items
 
     @dlt.transformer(
         name="runs",
@@ -50,8 +56,9 @@ def source_with_gaps(gaps: list[tuple[str, pendulum.DateTime, pendulum.DateTime]
         columns={"finished_at": {"data_type": "timestamp"}},
     )
     def runs(item: Any) -> Iterator[Any]:
-        if not isinstance(item, Gap):
-            yield item
+        for one in item if isinstance(item, list) else [item]:
+            if not isinstance(one, Gap):
+                yield one
 
     source = gaps[0][0] if gaps else "acme"
     return [updates | runs, updates | load_gaps(source=source)]
@@ -97,10 +104,11 @@ def test_load_gap_logs_a_warning_naming_the_source_span_and_reason(
     assert REASON in message
 
 
+@pytest.mark.parametrize("pages", [False, True], ids=["items", "pages"])
 def test_gap_rows_load_into_load_gaps_keyed_on_source_and_gap_from(
-    pipeline: dlt.Pipeline,
+    pipeline: dlt.Pipeline, pages: bool
 ) -> None:
-    pipeline.run(source_with_gaps([("acme", GAP_FROM, GAP_TO)]))
+    pipeline.run(source_with_gaps([("acme", GAP_FROM, GAP_TO)], pages=pages))
 
     table = pipeline.default_schema.get_table(LOAD_GAPS_TABLE)
     assert table["write_disposition"] == "merge"

@@ -85,6 +85,8 @@ def test_parse_timestamp_rejects_an_out_of_range_epoch_with_value_error(value: o
         ("PT0S", 0.0),
         ("PT2H", 7200.0),
         ("P1DT1H", 90000.0),
+        ("PT1H2M3.25S", 3723.25),
+        ("PT10M", 600.0),
         (90, 90.0),
         (1.25, 1.25),
         (0, 0.0),

@@ -8,6 +8,7 @@ import dlt
 import time_machine
 from dlt.pipeline.pipeline import Pipeline
 
+from jobpulse.pipelines.pipeline import summarize
 from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 from tests.conftest import FIXED_NOW
 from tests.snowplow.helpers import load_snowplow, query
@@ -31,6 +32,14 @@ def test_postgres_load_equals_duckdb_load(
         )
         load_snowplow(on_duckdb, sandbox)
         load_snowplow(on_postgres, sandbox)
+
+    # Each loads from its own file format (jsonl, csv): the summary counts rows alike.
+    duckdb_summary = summarize("snowplow", on_duckdb).rows_per_table
+    assert (
+        duckdb_summary["snowplow_job_runs"]
+        == query(on_duckdb, "select count(*) from snowplow_job_runs")[0][0]
+    )
+    assert summarize("snowplow", on_postgres).rows_per_table == duckdb_summary
 
     for table, columns in _TABLES.items():
         order = "run_id, step_name" if "step_name" in columns else "run_id"
