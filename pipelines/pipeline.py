@@ -45,9 +45,9 @@ _DUCKDB_URL = "duckdb:///"
 # that the database has to parse whole. A 3,700-run Snowplow backfill peaked at 1.4 GB of RSS in
 # DuckDB's load phase with it (bench/README.md). Where nothing is listed, dlt's choice stands.
 LOADER_FILE_FORMATS: Final[dict[str, TLoaderFileFormat]] = {
-    # DuckDB reads newline-delimited JSON itself (`read_json`), in a streaming fashion, straight
-    # into the table: no SQL text. Parquet would do as well but needs pyarrow, not a dependency.
-    "dlt.destinations.duckdb": "jsonl",
+    # Not DuckDB: its jsonl path (`read_json`) turns a JSON column into one STRUCT across rows, so
+    # each object comes back with every other row's keys as nulls (event specs' `event.schema`);
+    # it stays on dlt's default until a format keeps JSON as sent (parquet needs pyarrow).
     # PostgreSQL's fastest way in is COPY; dlt streams csv files into `COPY ... FROM STDIN`.
     # (Its parquet path also needs pyarrow, and ends in COPY or ADBC anyway.)
     "dlt.destinations.postgres": "csv",

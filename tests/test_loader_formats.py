@@ -15,12 +15,12 @@ from jobpulse.pipelines.pipeline import build_pipeline, with_loader_file_format
 @pytest.mark.parametrize(
     ("destination", "expected"),
     [
-        (lambda path: dlt.destinations.duckdb(str(path / "x.duckdb")), "jsonl"),
+        (lambda path: dlt.destinations.duckdb(str(path / "x.duckdb")), "insert_values"),
         (lambda path: dlt.destinations.postgres("postgresql://u:p@127.0.0.1:1/db"), "csv"),
         (lambda path: "postgres", "csv"),
         (lambda path: dlt.destinations.filesystem(str(path)), "jsonl"),  # dlt's own choice
     ],
-    ids=["duckdb", "postgres", "postgres by name", "filesystem unlisted"],
+    ids=["duckdb unlisted", "postgres", "postgres by name", "filesystem unlisted"],
 )
 def test_preferred_format_per_destination_type(
     tmp_path: Path, destination: Callable[[Path], TDestinationReferenceArg], expected: str
@@ -43,9 +43,9 @@ def test_a_format_the_caller_chose_is_kept_and_the_callers_factory_untouched(
     assert "preferred_loader_file_format" not in plain.caps_params
 
 
-def test_build_pipeline_loads_duckdb_from_jsonl(tmp_path: Path) -> None:
+def test_build_pipeline_loads_postgres_from_csv(tmp_path: Path, postgres_dsn: str) -> None:
     pipeline = build_pipeline(
-        "formats", dlt.destinations.duckdb(str(tmp_path / "x.duckdb")), pipelines_dir=str(tmp_path)
+        "formats", dlt.destinations.postgres(postgres_dsn), pipelines_dir=str(tmp_path)
     )
     info = pipeline.run([{"id": 1, "text": "a"}], table_name="items")
     formats = {
@@ -54,4 +54,4 @@ def test_build_pipeline_loads_duckdb_from_jsonl(tmp_path: Path) -> None:
         for job in package.jobs["completed_jobs"]
         if job.job_file_info.table_name == "items"
     }
-    assert formats == {"jsonl"}
+    assert formats == {"csv"}
