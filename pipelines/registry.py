@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -29,6 +29,8 @@ class Sandbox(Protocol):
 
     def stop(self) -> None: ...
 
+    def source_settings(self) -> Mapping[str, Any]: ...
+
 
 @dataclass(frozen=True)
 class VendorSource:
@@ -37,33 +39,21 @@ class VendorSource:
     """The source, or the sources loaded together in the vendor's one pipeline run."""
     check: Callable[[], str]
     make_sandbox: Callable[[int], Sandbox]
-    sandbox_settings: Callable[[Any], dict[str, str]]
-    """The settings (environment form) that point this source at a running sandbox."""
+
+    def sandbox_settings(self, sandbox: Sandbox) -> dict[str, str]:
+        """The settings (environment form) that point this source at a running sandbox."""
+        return environment_form(self.name, sandbox.source_settings())
 
 
-def _snowplow_sandbox_settings(sandbox: snowplow_sandbox.SnowplowSandbox) -> dict[str, str]:
-    settings = sandbox.source_settings()
-    return {f"SOURCES__SNOWPLOW__{key.upper()}": str(value) for key, value in settings.items()}
-
-
-def _tailer_sandbox_settings(sandbox: tailer_sandbox.TailerSandbox) -> dict[str, str]:
-    settings = sandbox.source_settings()
-    return {f"SOURCES__TAILER__{key.upper()}": str(value) for key, value in settings.items()}
-
-
-def _alation_sandbox_settings(sandbox: alation_sandbox.AlationSandbox) -> dict[str, str]:
-    settings = sandbox.source_settings()
+def environment_form(source: str, settings: Mapping[str, Any]) -> dict[str, str]:
+    """A source's settings as the environment variables dlt reads (`SOURCES__<SOURCE>__<KEY>`);
+    lists and tables as JSON, which dlt parses back."""
     return {
-        f"SOURCES__ALATION__{key.upper()}": json.dumps(value)
-        if isinstance(value, list)
+        f"SOURCES__{source.upper()}__{key.upper()}": json.dumps(value)
+        if isinstance(value, list | dict)
         else str(value)
         for key, value in settings.items()
     }
-
-
-def _mparticle_sandbox_settings(sandbox: mparticle_sandbox.MparticleSandbox) -> dict[str, str]:
-    settings = sandbox.source_settings()
-    return {f"SOURCES__MPARTICLE__{key.upper()}": str(value) for key, value in settings.items()}
 
 
 SOURCES: dict[str, VendorSource] = {
@@ -72,27 +62,23 @@ SOURCES: dict[str, VendorSource] = {
         make_source=snowplow_sources,
         check=check_snowplow,
         make_sandbox=lambda port: snowplow_sandbox.SnowplowSandbox(port=port),
-        sandbox_settings=_snowplow_sandbox_settings,
     ),
     "tailer": VendorSource(
         name="tailer",
         make_source=tailer_source,
         check=check_tailer,
         make_sandbox=lambda port: tailer_sandbox.TailerSandbox(port=port),
-        sandbox_settings=_tailer_sandbox_settings,
     ),
     "alation": VendorSource(
         name="alation",
         make_source=alation_source,
         check=check_alation,
         make_sandbox=lambda port: alation_sandbox.AlationSandbox(port=port),
-        sandbox_settings=_alation_sandbox_settings,
     ),
     "mparticle": VendorSource(
         name="mparticle",
         make_source=mparticle_source,
         check=check_mparticle,
         make_sandbox=lambda port: mparticle_sandbox.MparticleSandbox(port=port),
-        sandbox_settings=_mparticle_sandbox_settings,
     ),
 }

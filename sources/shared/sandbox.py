@@ -209,6 +209,10 @@ class Sandbox:
 
     # what a vendor sandbox overrides
 
+    def source_settings(self) -> Mapping[str, Any]:
+        """The vendor source's arguments (credentials, base URL) that point it at this sandbox."""
+        raise NotImplementedError
+
     def error_body(self, status: int, message: str) -> Any:
         """The JSON body of an error answer, in the vendor's documented shape."""
         return {"message": message}
