@@ -15,3 +15,15 @@
 {% macro jobpulse_is_terminal(status_column) -%}
     ({{ status_column }} in ('success', 'failed', 'skipped', 'cancelled'))
 {%- endmacro %}
+
+{# Snowplow's run and step states share one vocabulary: runs and steps map them alike. #}
+{% macro jobpulse_snowplow_status(column) -%}
+    {{ jobpulse_status(column, {
+        'succeeded': 'success',
+        'succeeded_no_op': 'success',
+        'failed': 'failed',
+        'running': 'running',
+        'waiting': 'queued',
+        'skipped': 'skipped',
+    }) }}
+{%- endmacro %}

@@ -15,14 +15,7 @@ final as (
     select
         run_id,
         step_name,
-        {{ jobpulse_status('state', {
-            'succeeded': 'success',
-            'succeeded_no_op': 'success',
-            'failed': 'failed',
-            'running': 'running',
-            'waiting': 'queued',
-            'skipped': 'skipped',
-        }) }} as status,
+        {{ jobpulse_snowplow_status('state') }} as status,
         state as status_raw,
         started_at,
         ended_at,
