@@ -5,11 +5,15 @@ Each helper returns `{where: text}`; `assert_no_secret` then names the place a s
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+import pyarrow.parquet
 from dlt.pipeline.pipeline import Pipeline
+
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def assert_no_secret(secrets: Iterable[str], places: Mapping[str, str]) -> None:
@@ -35,11 +39,18 @@ def exception_chains(*errors: BaseException) -> dict[str, str]:
 
 def files_under(root: Path) -> dict[str, str]:
     """Every file below `root` (dlt's state, schemas, load packages, trace.pickle), as text."""
-    return {
-        f"file {path}": path.read_bytes().decode("utf-8", errors="replace")
-        for path in root.rglob("*")
-        if path.is_file()
-    }
+    return {f"file {path}": _as_text(path) for path in root.rglob("*") if path.is_file()}
+
+
+def _as_text(path: Path) -> str:
+    """A file's text, its compression undone: dlt gzips the files it extracts, and a parquet
+    load file compresses its column pages, where a secret would not show as it was sent."""
+    if path.suffix == ".parquet":
+        return str(pyarrow.parquet.read_table(path).to_pylist())
+    content = path.read_bytes()
+    if content.startswith(_GZIP_MAGIC):
+        content = gzip.decompress(content)
+    return content.decode("utf-8", errors="replace")
 
 
 def pipeline_contents(pipeline: Pipeline) -> dict[str, str]:

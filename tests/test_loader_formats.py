@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,12 +16,12 @@ from jobpulse.pipelines.pipeline import build_pipeline, with_loader_file_format
 @pytest.mark.parametrize(
     ("destination", "expected"),
     [
-        (lambda path: dlt.destinations.duckdb(str(path / "x.duckdb")), "insert_values"),
+        (lambda path: dlt.destinations.duckdb(str(path / "x.duckdb")), "parquet"),
         (lambda path: dlt.destinations.postgres("postgresql://u:p@127.0.0.1:1/db"), "csv"),
         (lambda path: "postgres", "csv"),
         (lambda path: dlt.destinations.filesystem(str(path)), "jsonl"),  # dlt's own choice
     ],
-    ids=["duckdb unlisted", "postgres", "postgres by name", "filesystem unlisted"],
+    ids=["duckdb", "postgres", "postgres by name", "filesystem unlisted"],
 )
 def test_preferred_format_per_destination_type(
     tmp_path: Path, destination: Callable[[Path], TDestinationReferenceArg], expected: str
@@ -43,15 +44,37 @@ def test_a_format_the_caller_chose_is_kept_and_the_callers_factory_untouched(
     assert "preferred_loader_file_format" not in plain.caps_params
 
 
-def test_build_pipeline_loads_postgres_from_csv(tmp_path: Path, postgres_dsn: str) -> None:
-    pipeline = build_pipeline(
-        "formats", dlt.destinations.postgres(postgres_dsn), pipelines_dir=str(tmp_path)
-    )
-    info = pipeline.run([{"id": 1, "text": "a"}], table_name="items")
+# Objects of different shapes in one JSON column: a reader that infers one type for the column
+# (DuckDB's `read_json` infers a STRUCT) hands each row every other row's keys as nulls.
+_OBJECTS = [{"a": 1}, {"b": {"c": [1, 2]}}, {"d": "x"}]
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def destination(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> tuple[TDestinationReferenceArg, str]:
+    if request.param == "duckdb":
+        return dlt.destinations.duckdb(str(tmp_path / "formats.duckdb")), "parquet"
+    dsn: str = request.getfixturevalue("postgres_dsn")
+    return dlt.destinations.postgres(dsn), "csv"
+
+
+def test_build_pipeline_loads_from_its_format_and_keeps_json_objects_as_sent(
+    tmp_path: Path, destination: tuple[TDestinationReferenceArg, str]
+) -> None:
+    factory, expected_format = destination
+    pipeline = build_pipeline("formats", factory, pipelines_dir=str(tmp_path / "pipelines"))
+    rows = [{"id": n, "payload": payload} for n, payload in enumerate(_OBJECTS)]
+    info = pipeline.run(rows, table_name="items", columns={"payload": {"data_type": "json"}})
     formats = {
         job.job_file_info.file_format
         for package in info.load_packages
         for job in package.jobs["completed_jobs"]
         if job.job_file_info.table_name == "items"
     }
-    assert formats == {"csv"}
+    assert formats == {expected_format}
+    with pipeline.sql_client() as client:
+        stored = client.execute_sql("select id, payload from items order by id")
+    assert [
+        json.loads(payload) if isinstance(payload, str) else payload for _, payload in stored
+    ] == (_OBJECTS)

@@ -17,7 +17,7 @@ import pytest
 import requests
 import time_machine
 
-from jobpulse.sources.shared.sandbox import Fault
+from jobpulse.sources.shared.sandbox import Fault, SandboxClock
 from jobpulse.sources.snowplow.sandbox import (
     DEFAULT_API_KEY,
     DEFAULT_API_KEY_ID,
@@ -410,13 +410,18 @@ def test_wrap_lists_wraps_runs_and_steps_in_objects(clock: time_machine.Travelle
         assert steps == {"steps": sandbox.steps_of(run_id)}
 
 
-def test_same_seed_at_the_same_instant_serves_identical_history(
-    sandbox: SnowplowSandbox, auth: dict[str, str]
-) -> None:
-    with SnowplowSandbox(seed=0) as twin:
-        runs = get(sandbox, "/jobs/v1/runs", auth, LAST_96_HOURS).json()
+def test_same_seed_at_the_same_instant_serves_identical_history() -> None:
+    # One frozen instant for both: on a ticking clock a running step's elapsed duration moves
+    # between the two sandboxes' answers.
+    instant = SandboxClock(frozen_at=NOW)
+    with (
+        SnowplowSandbox(seed=0, clock=instant) as sandbox,
+        SnowplowSandbox(seed=0, clock=instant) as twin,
+    ):
+        runs = get(sandbox, "/jobs/v1/runs", bearer(sandbox), LAST_96_HOURS).json()
         twin_runs = get(twin, "/jobs/v1/runs", bearer(twin), LAST_96_HOURS).json()
 
+        assert runs
         assert runs == twin_runs
         assert [sandbox.steps_of(run["runId"]) for run in runs] == [
             twin.steps_of(run["runId"]) for run in runs
