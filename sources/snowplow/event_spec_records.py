@@ -2,7 +2,8 @@
 
 Rows keep the vendor's fields as sent; added are only the keys and stamps the tables need:
 `event_spec_id` on history and issue rows, `organization_id`, `is_deleted`, `deleted_seen_at`,
-`compatibility_checked_at`, `observed_at`. What the parser tolerates is listed under "Assumptions" in this folder's README.
+`compatibility_checked_at`, `observed_at`. What the parser tolerates is listed under
+"Assumptions" in this folder's README.
 """
 
 from __future__ import annotations
