@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
+from dbt.clients.yaml_helper import load_yaml_text
 
 from jobpulse.pipelines.registry import SOURCES
 from jobpulse.sql import PROJECT_DIR
@@ -46,7 +46,9 @@ def raw_tables_of_every_source(patch: pytest.MonkeyPatch) -> set[str]:
 
 
 def declared_raw_tables() -> set[str]:
-    sources = yaml.safe_load((STAGING / "_sources.yml").read_text())["sources"]
+    document = load_yaml_text((STAGING / "_sources.yml").read_text())  # dbt's own reader
+    assert document is not None
+    sources = document["sources"]
     (raw,) = [source for source in sources if source["name"] == "jobpulse_raw"]
     return {table["name"] for table in raw["tables"]}
 

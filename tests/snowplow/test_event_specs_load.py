@@ -168,7 +168,7 @@ def _checked_at(pipeline: Pipeline) -> dict[str, Any]:
         pipeline,
         "select id, compatibility_checked_at from snowplow_event_specs where not is_deleted",
     )
-    return dict(rows)  # type: ignore[arg-type]
+    return dict(rows)
 
 
 def test_specs_carry_the_latest_load_that_checked_their_compatibility_even_finding_none(
