@@ -241,12 +241,29 @@ def mparticle_runs() -> Rows:
 def snowplow_step_logs() -> Rows:
     log = {"stdout_truncated": False, "stderr_truncated": True, "organization_id": "org-1"}
     return [
-        {**log, "run_id": "a2", "step_name": "load", "state": "FAILED", "stdout": "loading",
-         "stdout_bytes": 7, "stderr": "…disk full", "stderr_bytes": 5000},
+        {
+            **log,
+            "run_id": "a2",
+            "step_name": "load",
+            "state": "FAILED",
+            "stdout": "loading",
+            "stdout_bytes": 7,
+            "stderr": "…disk full",
+            "stderr_bytes": 5000,
+        },
         # a log whose run is not (yet) in snowplow_job_runs
-        {**log, "run_id": "zz", "step_name": "extract", "state": "Succeeded", "stdout": "ok",
-         "stdout_bytes": 2, "stderr": None, "stderr_truncated": None, "stderr_bytes": 0},
-    ]  # fmt: skip
+        {
+            **log,
+            "run_id": "zz",
+            "step_name": "extract",
+            "state": "Succeeded",
+            "stdout": "ok",
+            "stdout_bytes": 2,
+            "stderr": None,
+            "stderr_truncated": None,
+            "stderr_bytes": 0,
+        },
+    ]
 
 
 def mparticle_connections() -> Rows:

@@ -470,11 +470,20 @@ def test_step_logs_are_staged_with_normalised_status_and_the_keys_of_fct_job_ste
         "order by run_id",
     )
     assert [tuple(r.values()) for r in found] == [
-        ("a2", "snowplow:ja@prod:a2", "snowplow:ja@prod:a2:load", "failed", "FAILED", False,
-         True, "…disk full", 5000),
+        (
+            "a2",
+            "snowplow:ja@prod:a2",
+            "snowplow:ja@prod:a2:load",
+            "failed",
+            "FAILED",
+            False,
+            True,
+            "…disk full",
+            5000,
+        ),
         # its run is not loaded: no run key; status matched ignoring case
         ("zz", None, None, "success", "Succeeded", False, False, None, 0),
-    ]  # fmt: skip
+    ]
     (joined,) = query(
         built.raw,
         f"select count(*) from {staging}.stg_snowplow__step_logs as logs "
