@@ -24,7 +24,13 @@ from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 from tests.child_load import STAGES, child_command, child_environment
 
 # Columns that record when or in which load a row was written, not what the API said.
-_BOOKKEEPING = ("_dlt_load_id", "_dlt_id", "detected_at", "observed_at")
+_BOOKKEEPING = (
+    "_dlt_load_id",
+    "_dlt_id",
+    "detected_at",
+    "observed_at",
+    "compatibility_checked_at",
+)
 
 
 @pytest.fixture

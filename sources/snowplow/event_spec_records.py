@@ -2,7 +2,8 @@
 
 Rows keep the vendor's fields as sent; added are only the keys and stamps the tables need:
 `event_spec_id` on history and issue rows, `organization_id`, `is_deleted`, `deleted_seen_at`,
-`observed_at`. What the parser tolerates is listed under "Assumptions" in this folder's README.
+`compatibility_checked_at`, `observed_at`. What the parser tolerates is listed under
+"Assumptions" in this folder's README.
 """
 
 from __future__ import annotations
@@ -101,12 +102,17 @@ def latest_change(entries: Iterable[Record], endpoint: str) -> pendulum.DateTime
     return max(dates) if dates else None
 
 
-def spec_row(spec: Record, organization_id: str) -> Record:
+def spec_row(
+    spec: Record, organization_id: str, compatibility_checked_at: pendulum.DateTime | None
+) -> Record:
+    """A live spec; `compatibility_checked_at` is the time of the latest load that read its
+    compatibility findings (the `observed_at` of those findings, none found included)."""
     return {
         **spec,
         "organization_id": organization_id,
         "is_deleted": False,
         "deleted_seen_at": None,
+        "compatibility_checked_at": compatibility_checked_at,
     }
 
 

@@ -2,7 +2,9 @@
 
 Resources:
 - `snowplow_event_specs` (merge on `id`): each spec as the API returns it (`event.schema` and
-  `entities` as JSON columns), `is_deleted`, `deleted_seen_at` (the load that found it gone).
+  `entities` as JSON columns), `is_deleted`, `deleted_seen_at` (the load that found it gone),
+  `compatibility_checked_at` (the latest load that read its findings: the findings with that
+  `observed_at` are the open ones, none when it found none).
 - `snowplow_event_spec_history` (merge on `event_spec_id, version, date`): every history entry
   ever seen, including versions the API later discards when a newer one is published.
 - `snowplow_event_spec_issues` (append): the `errors` entries of each spec, stamped `observed_at`
@@ -45,7 +47,7 @@ from jobpulse.sources.snowplow.event_spec_records import (
     issue_row,
     spec_row,
 )
-from jobpulse.sources.snowplow.event_spec_store import stored_rows
+from jobpulse.sources.snowplow.event_spec_store import StoredColumn, stored_rows
 from jobpulse.sources.snowplow.settings import (
     DEFAULT_BASE_URL,
     EVENT_SPEC_FILTERS,
@@ -56,6 +58,7 @@ from jobpulse.sources.snowplow.settings import (
 SOURCE_NAME = "snowplow_event_specs"
 LISTING = "snowplow_event_spec_listing"
 SPECS_TABLE = "snowplow_event_specs"
+CHECKED_AT = "compatibility_checked_at"
 
 _SPEC_COLUMNS: Any = {
     "event__schema": {"data_type": "json"},
@@ -63,6 +66,7 @@ _SPEC_COLUMNS: Any = {
     "version": {"data_type": "bigint"},
     "is_deleted": {"data_type": "bool"},
     "deleted_seen_at": {"data_type": "timestamp"},
+    CHECKED_AT: {"data_type": "timestamp"},
 }
 
 
@@ -96,7 +100,8 @@ def snowplow_event_specs_source(
         snowplow_event_spec_reads(client)
     )
     resources = [
-        reads | snowplow_event_specs(client.organization_id),
+        reads
+        | snowplow_event_specs(client.organization_id, StoredColumn(SPECS_TABLE, "id", CHECKED_AT)),
         reads | snowplow_event_spec_history(),
     ]
     if check_compatibility:
@@ -151,9 +156,11 @@ def snowplow_event_spec_reads(
     name=SPECS_TABLE, primary_key="id", write_disposition="merge", columns=_SPEC_COLUMNS
 )
 def snowplow_event_specs(
-    item: SpecResult | DeletedSpecs, organization_id: str
+    item: SpecResult | DeletedSpecs, organization_id: str, stored_checks: StoredColumn
 ) -> Iterator[dict[str, Any]]:
-    """Live specs as read; specs gone from the list marked deleted, their other fields kept."""
+    """Live specs as read; specs gone from the list marked deleted, their other fields kept.
+    A spec whose compatibility this load did not check (check off, or its read failed) keeps
+    the stored `compatibility_checked_at`: a merge replaces the whole row."""
     metrics = dlt.current.resource_metrics()
     if isinstance(item, DeletedSpecs):
         if not item.ids:
@@ -166,7 +173,11 @@ def snowplow_event_specs(
     metrics["listed_event_specs"] = metrics.get("listed_event_specs", 0) + 1
     if item.failure is not None:
         metrics.setdefault(ITEM_ERRORS_METRIC, []).append(item.failure)
-    yield spec_row(item.spec, organization_id)
+    if item.issues is None:
+        checked_at = stored_checks.get(item.work.spec_id)
+    else:
+        checked_at = item.work.observed_at
+    yield spec_row(item.spec, organization_id, checked_at)
 
 
 @dlt.transformer(

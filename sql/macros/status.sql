@@ -27,3 +27,15 @@
         'skipped': 'skipped',
     }) }}
 {%- endmacro %}
+
+{# mParticle's run states, on runs and on the latest run of a pipeline's status snapshot. #}
+{% macro jobpulse_mparticle_status(column) -%}
+    {{ jobpulse_status(column, {
+        'success': 'success',
+        'failed': 'failed',
+        'running': 'running',
+        'queued': 'queued',
+        'triggered': 'queued',
+        'dataset_triggered': 'queued',
+    }) }}
+{%- endmacro %}

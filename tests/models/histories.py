@@ -238,15 +238,184 @@ def mparticle_runs() -> Rows:
     ]
 
 
+def snowplow_step_logs() -> Rows:
+    log = {"stdout_truncated": False, "stderr_truncated": True, "organization_id": "org-1"}
+    return [
+        {
+            **log,
+            "run_id": "a2",
+            "step_name": "load",
+            "state": "FAILED",
+            "stdout": "loading",
+            "stdout_bytes": 7,
+            "stderr": "…disk full",
+            "stderr_bytes": 5000,
+        },
+        # a log whose run is not (yet) in snowplow_job_runs
+        {
+            **log,
+            "run_id": "zz",
+            "step_name": "extract",
+            "state": "Succeeded",
+            "stdout": "ok",
+            "stdout_bytes": 2,
+            "stderr": None,
+            "stderr_truncated": None,
+            "stderr_bytes": 0,
+        },
+    ]
+
+
+def mparticle_connections() -> Rows:
+    return [
+        {
+            "id": "conn-1",
+            "name": "Snowflake prod",
+            "workspace_id": 5328,
+            "is_faulted": False,
+            "type": "Snowflake",
+            "source_account_id": "acme-123",
+            "region": "us-east-1",
+            "warehouse": "MP_WH",
+            "database": "MP_DB",
+            "role": "MP_ROLE",
+            "user": "MP_USER",
+            "snowflake_aws_external_id": "ext-id-1",
+            "created_on": at("03-01 09:00"),
+            "created_by": "dev@acme.example",
+            "last_modified_on": at("03-02 09:00"),
+            "last_modified_by": "ops@acme.example",
+        }
+    ]
+
+
+def mparticle_data_models() -> Rows:
+    return [
+        {
+            "id": "dm-1",
+            "name": "Open tickets",
+            "workspace_id": 5328,
+            "type": "SQL",
+            "sql_query": "SELECT email FROM tickets",
+            "load_timestamp_field_type": "timestamp_ltz",
+            "load_timestamp_field_name": "updated_at",
+            "load_timestamp_field_time_zone": "UTC",
+            "load_timestamp_field_time_offset": 0,
+            "created_on": at("03-01 09:30"),
+            "created_by": "dev@acme.example",
+            "last_modified_on": at("03-01 09:30"),
+            "last_modified_by": "dev@acme.example",
+        }
+    ]
+
+
+def mparticle_status(observed: str, **fields: Any) -> dict[str, Any]:
+    """A `mparticle_pipeline_status` snapshot of pipe-1 taken by the load at `observed`."""
+    flags = {"is_active": True, "is_faulted": False, "is_connection_active": True}
+    return {"pipeline_id": "pipe-1", "observed_at": at(observed), **flags, **fields}
+
+
+def mparticle_pipeline_status() -> Rows:
+    return [
+        mparticle_status("03-18 10:00", is_faulted=True, faulted_reason="connection refused"),
+        mparticle_status(
+            "03-19 10:00", latest_pipeline_run_id=250, latest_pipeline_run_state="failed"
+        ),
+        mparticle_status(
+            "03-20 11:45", latest_pipeline_run_id=252, latest_pipeline_run_state="dataset_triggered"
+        ),
+    ]
+
+
+def load_gaps() -> Rows:
+    return [
+        {
+            "source": "snowplow",
+            "gap_from": at("03-01 00:00"),
+            "gap_to": at("03-02 12:00"),
+            "reason": "older than the API's 7 days",
+            "detected_at": at("03-10 08:00"),
+        }
+    ]
+
+
+# Three loads of event specifications; L2 checked compatibility of every spec but Checkout.
+SPEC_L0, SPEC_L1, SPEC_L2 = at("03-18 10:00"), at("03-19 10:00"), at("03-20 10:00")
+
+
+def event_spec(spec_id: str, name: str, checked_at: Any, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": spec_id,
+        "name": name,
+        "status": "published",
+        "version": 1,
+        "is_deleted": False,
+        "deleted_seen_at": None,
+        "compatibility_checked_at": checked_at,
+        "organization_id": "org-1",
+        **fields,
+    }
+
+
+def snowplow_event_specs() -> Rows:
+    return [
+        event_spec("spec-open", "Link click", SPEC_L2, version=2),
+        event_spec("spec-cleared", "Add to cart", SPEC_L2),  # L2 found none
+        event_spec("spec-unchecked", "Checkout", SPEC_L1),  # L2 did not check it
+        event_spec("spec-legacy", "Search", None),  # stored before the column existed
+        event_spec("spec-gone", "Old", SPEC_L1, is_deleted=True, deleted_seen_at=SPEC_L2),
+    ]
+
+
+def event_spec_issue(spec_id: str, observed_at: Any, title: str) -> dict[str, Any]:
+    return {
+        "event_spec_id": spec_id,
+        "type": "Warning",
+        "code": "SchemaIncompatible",
+        "title": title,
+        "source": f"iglu:com.acme/{spec_id}/jsonschema/1-0-1",
+        "observed_at": observed_at,
+        "event_spec_version": 1,
+    }
+
+
+def snowplow_event_spec_issues() -> Rows:
+    return [
+        event_spec_issue("spec-open", SPEC_L1, "Incompatible with 1-0-1"),
+        event_spec_issue("spec-open", SPEC_L2, "Incompatible with 1-0-1"),
+        event_spec_issue("spec-cleared", SPEC_L1, "Incompatible with 1-0-1"),
+        event_spec_issue("spec-unchecked", SPEC_L1, "Incompatible with 1-0-1"),
+        event_spec_issue("spec-legacy", SPEC_L0, "Undecidable"),
+        event_spec_issue("spec-legacy", SPEC_L1, "Incompatible with 1-0-1"),
+        event_spec_issue("spec-gone", SPEC_L1, "Incompatible with 1-0-1"),
+    ]
+
+
+def snowplow_event_spec_history() -> Rows:
+    entry = {"event_spec_id": "spec-open", "type": "history", "author": "dev@acme.example"}
+    return [
+        {**entry, "version": 1, "date": SPEC_L0, "status": "draft", "message": "initial"},
+        {**entry, "version": 2, "date": SPEC_L1, "status": "published", "message": "publish"},
+    ]
+
+
 def all_vendors() -> dict[str, Rows]:
     return {
         "snowplow_job_runs": snowplow_runs(),
         "snowplow_job_steps": snowplow_steps(),
+        "snowplow_step_logs": snowplow_step_logs(),
+        "snowplow_event_specs": snowplow_event_specs(),
+        "snowplow_event_spec_history": snowplow_event_spec_history(),
+        "snowplow_event_spec_issues": snowplow_event_spec_issues(),
         "tailer_runs": tailer_runs(),
         "alation_jobs": alation_jobs(),
         "alation_job_errors": alation_job_errors(),
+        "mparticle_connections": mparticle_connections(),
+        "mparticle_data_models": mparticle_data_models(),
         "mparticle_pipelines": mparticle_pipelines(),
+        "mparticle_pipeline_status": mparticle_pipeline_status(),
         "mparticle_pipeline_runs": mparticle_runs(),
+        "load_gaps": load_gaps(),
     }
 
 

@@ -19,6 +19,8 @@ from tests.models.histories import (
     AS_OF,
     AS_OF_TEXT,
     RUN_TABLES,
+    SPEC_L1,
+    SPEC_L2,
     TAILER_E,
     TAILER_F,
     all_vendors,
@@ -40,6 +42,15 @@ MARTS = (
     "alation_job_results",
     "snowplow_event_spec_changes",
     "snowplow_event_spec_open_issues",
+)
+
+# The staging views whose rows are checked here (the others feed the marts checked above).
+STAGED = (
+    "stg_snowplow__step_logs",
+    "stg_mparticle__connections",
+    "stg_mparticle__data_models",
+    "stg_mparticle__pipeline_status",
+    "stg_jobpulse__load_gaps",
 )
 
 
@@ -85,7 +96,7 @@ def test_models_command_builds_and_passes_every_dbt_test_without_virtual_env(
     on_duckdb: Built,
 ) -> None:
     assert on_duckdb.exit_code == 0, on_duckdb.output
-    assert "models: 21 built, " in on_duckdb.output
+    assert "models: 26 built, " in on_duckdb.output
     assert "tests passed" in on_duckdb.output
 
 
@@ -401,9 +412,156 @@ def test_vendor_marts_keep_alation_errors_and_mparticle_records(on_duckdb: Built
     ]
 
 
-def test_event_spec_marts_are_empty_when_their_raw_tables_do_not_exist(on_duckdb: Built) -> None:
-    for mart in ("snowplow_event_spec_changes", "snowplow_event_spec_open_issues"):
-        assert query(on_duckdb.raw, f"select count(*) from jobpulse_marts.{mart}") == [(0,)]
+def test_open_issues_are_those_of_the_latest_load_that_checked_each_spec(
+    on_duckdb: Built,
+) -> None:
+    found = rows(
+        on_duckdb,
+        "select event_spec_id, event_spec_name, issue_title, observed_at, first_observed_at "
+        "from jobpulse_marts.snowplow_event_spec_open_issues order by event_spec_id",
+    )
+    assert [{k: utc(v) for k, v in r.items()} for r in found] == [
+        # stored before compatibility_checked_at existed: its latest findings
+        {
+            "event_spec_id": "spec-legacy",
+            "event_spec_name": "Search",
+            "issue_title": "Incompatible with 1-0-1",
+            "observed_at": SPEC_L1,
+            "first_observed_at": SPEC_L1,
+        },
+        # found again by L2, which checked it
+        {
+            "event_spec_id": "spec-open",
+            "event_spec_name": "Link click",
+            "issue_title": "Incompatible with 1-0-1",
+            "observed_at": SPEC_L2,
+            "first_observed_at": SPEC_L1,
+        },
+        # L2 did not check it: still open as L1 found it
+        {
+            "event_spec_id": "spec-unchecked",
+            "event_spec_name": "Checkout",
+            "issue_title": "Incompatible with 1-0-1",
+            "observed_at": SPEC_L1,
+            "first_observed_at": SPEC_L1,
+        },
+        # spec-cleared: L2 checked it and found none; spec-gone: deleted
+    ]
+
+
+def _staging(built: Built) -> str:
+    return built.marts.removesuffix("_marts") + "_staging"
+
+
+@pytest.fixture(params=["on_duckdb", "on_postgres"])
+def built(request: pytest.FixtureRequest) -> Built:
+    """Each test using it runs on both builds: DuckDB and PostgreSQL."""
+    return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
+
+
+def test_step_logs_are_staged_with_normalised_status_and_the_keys_of_fct_job_steps(
+    built: Built,
+) -> None:
+    staging = _staging(built)
+    found = rows(
+        built,
+        "select run_id, run_key, step_key, status, status_raw, is_stdout_truncated, "
+        f"is_stderr_truncated, stderr, stderr_bytes from {staging}.stg_snowplow__step_logs "
+        "order by run_id",
+    )
+    assert [tuple(r.values()) for r in found] == [
+        (
+            "a2",
+            "snowplow:ja@prod:a2",
+            "snowplow:ja@prod:a2:load",
+            "failed",
+            "FAILED",
+            False,
+            True,
+            "…disk full",
+            5000,
+        ),
+        # its run is not loaded: no run key; status matched ignoring case
+        ("zz", None, None, "success", "Succeeded", False, False, None, 0),
+    ]
+    (joined,) = query(
+        built.raw,
+        f"select count(*) from {staging}.stg_snowplow__step_logs as logs "
+        f"inner join {built.marts}.fct_job_steps as steps on logs.step_key = steps.step_key "
+        "where steps.status = 'failed'",
+    )
+    assert joined == (1,)
+
+
+def test_mparticle_connections_and_data_models_are_staged_without_credential_columns(
+    built: Built,
+) -> None:
+    staging = _staging(built)
+    (connection,) = rows(built, f"select * from {staging}.stg_mparticle__connections")
+    assert {k: utc(v) for k, v in connection.items()} == {
+        "connection_id": "conn-1",
+        "connection_name": "Snowflake prod",
+        "connection_type": "snowflake",
+        "workspace_id": 5328,
+        "is_faulted": False,
+        "source_account_id": "acme-123",
+        "region": "us-east-1",
+        "warehouse": "MP_WH",
+        "database_name": "MP_DB",
+        "created_at": at("03-01 09:00"),
+        "created_by": "dev@acme.example",
+        "last_modified_at": at("03-02 09:00"),
+        "last_modified_by": "ops@acme.example",
+    }
+    (model,) = rows(
+        built,
+        "select data_model_id, data_model_name, data_model_type, sql_query, "
+        "load_timestamp_field_name, load_timestamp_field_time_offset, created_at "
+        f"from {staging}.stg_mparticle__data_models",
+    )
+    assert tuple(utc(v) for v in model.values()) == (
+        "dm-1",
+        "Open tickets",
+        "sql",
+        "SELECT email FROM tickets",
+        "updated_at",
+        0,
+        at("03-01 09:30"),
+    )
+
+
+def test_pipeline_status_snapshots_are_staged_with_the_latest_run_normalised(
+    built: Built,
+) -> None:
+    staging = _staging(built)
+    found = rows(
+        built,
+        "select observed_at, is_faulted, faulted_reason, latest_run_key, latest_run_status, "
+        f"latest_run_status_raw from {staging}.stg_mparticle__pipeline_status order by observed_at",
+    )
+    assert [tuple(utc(v) for v in r.values()) for r in found] == [
+        (at("03-18 10:00"), True, "connection refused", None, None, None),
+        (at("03-19 10:00"), False, None, "mparticle:pipe-1:250", "failed", "failed"),
+        (at("03-20 11:45"), False, None, "mparticle:pipe-1:252", "queued", "dataset_triggered"),
+    ]
+    (joined,) = query(
+        built.raw,
+        f"select count(*) from {staging}.stg_mparticle__pipeline_status as snapshots "
+        f"inner join {built.marts}.fct_job_runs as runs on snapshots.latest_run_key = runs.run_key",
+    )
+    assert joined == (2,)
+
+
+def test_load_gaps_are_staged_with_their_length(built: Built) -> None:
+    (gap,) = rows(built, f"select * from {_staging(built)}.stg_jobpulse__load_gaps")
+    assert {k: utc(v) for k, v in gap.items()} == {
+        "source_system": "snowplow",
+        "gap_from": at("03-01 00:00"),
+        "gap_to": at("03-02 12:00"),
+        "gap_seconds": 36 * 3600.0,
+        "gap_reason": "older than the API's 7 days",
+        "detected_at": at("03-10 08:00"),
+    }
 
 
 def test_jobs_needing_attention_lists_every_verdict_but_healthy_worst_first(
@@ -423,4 +581,14 @@ def test_jobs_needing_attention_lists_every_verdict_but_healthy_worst_first(
 def test_postgres_marts_equal_duckdb_marts(on_duckdb: Built, on_postgres: Built, mart: str) -> None:
     duckdb_rows = query(on_duckdb.raw, f"select * from jobpulse_marts.{mart}")
     postgres_rows = query(on_postgres.raw, f"select * from models_test_marts.{mart}")
+    assert normalised(postgres_rows) == normalised(duckdb_rows)
+
+
+@pytest.mark.parametrize("view", STAGED)
+def test_postgres_staging_views_equal_duckdb_ones(
+    on_duckdb: Built, on_postgres: Built, view: str
+) -> None:
+    duckdb_rows = query(on_duckdb.raw, f"select * from {_staging(on_duckdb)}.{view}")
+    postgres_rows = query(on_postgres.raw, f"select * from {_staging(on_postgres)}.{view}")
+    assert duckdb_rows
     assert normalised(postgres_rows) == normalised(duckdb_rows)

@@ -40,7 +40,7 @@ def test_load_builds_the_models_on_the_loaded_data(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["load", "--source", "snowplow", "--quiet"]) == 0
-    assert "models: 21 built" in capsys.readouterr().out
+    assert "models: 26 built" in capsys.readouterr().out
     raw, facts = counts(
         tmp_path / "jobpulse.duckdb",
         "jobpulse_raw.snowplow_job_runs",

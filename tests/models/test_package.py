@@ -86,5 +86,17 @@ def test_vendors_without_tables_add_no_rows_and_no_error(
     )
     assert by_vendor == [("snowplow", len(snowplow_runs()))]
     assert query(raw, "select count(*) from analytics.failing_jobs") == [(1,)]
-    for empty in ("stg_tailer__runs", "stg_alation__jobs", "stg_mparticle__pipeline_runs"):
+    for empty in (
+        "stg_tailer__runs",
+        "stg_alation__jobs",
+        "stg_mparticle__pipeline_runs",
+        "stg_snowplow__step_logs",
+        "stg_mparticle__connections",
+        "stg_mparticle__data_models",
+        "stg_mparticle__pipeline_status",
+        "stg_jobpulse__load_gaps",
+        "stg_snowplow__event_specs",
+    ):
         assert query(raw, f"select count(*) from ext_staging.{empty}") == [(0,)]
+    for mart in ("snowplow_event_spec_changes", "snowplow_event_spec_open_issues"):
+        assert query(raw, f"select count(*) from ext_marts.{mart}") == [(0,)]

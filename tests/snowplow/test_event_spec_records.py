@@ -147,13 +147,15 @@ def test_latest_change_is_the_newest_date_whatever_the_order() -> None:
 
 def test_live_spec_row_keeps_fields_and_is_not_deleted() -> None:
     spec = documented_spec_with_findings()["data"][0]
-    row = spec_row(spec, "org")
+    checked_at = pendulum.datetime(2026, 1, 2)
+    row = spec_row(spec, "org", checked_at)
     assert row["event"] == documented()["event"]
-    assert (row["is_deleted"], row["deleted_seen_at"], row["organization_id"]) == (
-        False,
-        None,
-        "org",
-    )
+    assert (
+        row["is_deleted"],
+        row["deleted_seen_at"],
+        row["organization_id"],
+        row["compatibility_checked_at"],
+    ) == (False, None, "org", checked_at)
 
 
 def test_deleted_row_keeps_the_stored_fields_without_dlt_columns() -> None:

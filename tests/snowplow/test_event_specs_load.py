@@ -163,6 +163,61 @@ def test_issues_show_findings_appearing_and_going_away_per_load(
     assert "Search" not in by_load[0] | by_load[1], "a compatible spec has none"
 
 
+def _checked_at(pipeline: Pipeline) -> dict[str, Any]:
+    rows = query(
+        pipeline,
+        "select id, compatibility_checked_at from snowplow_event_specs where not is_deleted",
+    )
+    return dict(rows)
+
+
+def test_specs_carry_the_latest_load_that_checked_their_compatibility_even_finding_none(
+    sandbox: SnowplowSandbox, clock: time_machine.Traveller, make_pipeline: Callable[..., Pipeline]
+) -> None:
+    pipeline = make_pipeline()
+    load_specs(pipeline, sandbox)
+    clock.shift(HOURS_TO_CHANGES)
+    load_specs(pipeline, sandbox)
+    first, second = sorted(
+        row[0]
+        for row in query(pipeline, "select distinct observed_at from snowplow_event_spec_issues")
+    )
+    checked = _checked_at(pipeline)
+    assert set(checked.values()) == {second}, "every live spec, with findings or without"
+    ids = {view.spec["name"]: view.spec["id"] for view in sandbox.event_spec_catalogue()}
+    cleared = ids["Add to cart"]
+    seen = query(
+        pipeline,
+        f"select observed_at from snowplow_event_spec_issues where event_spec_id = '{cleared}'",
+    )
+    assert {row[0] for row in seen} == {first}, "the second check found none: nothing appended"
+
+    clock.shift(3600)
+    load_specs(pipeline, sandbox, check_compatibility=False)
+    assert _checked_at(pipeline) == checked, "not checked: taken over from the stored rows"
+
+    clock.shift(3600)
+    refused = ids["Checkout"]
+    sandbox.inject(f"*/event-specs/v1/{refused}", Fault.status_code(422))
+    load_specs(pipeline, sandbox)
+    (fourth,) = {
+        row[0] for row in query(pipeline, "select observed_at from snowplow_event_spec_issues")
+    } - {first, second}
+    after = _checked_at(pipeline)
+    assert after.pop(refused) == second, "its read failed: the stored time is kept"
+    assert set(after.values()) == {fourth}
+
+
+def test_a_first_load_without_the_check_leaves_compatibility_checked_at_null_quietly(
+    sandbox: SnowplowSandbox, make_pipeline: Callable[..., Pipeline], all_logs: list[str]
+) -> None:
+    pipeline = make_pipeline()
+    pipeline.run([{"run_id": "r1"}], table_name="other_table")  # the dataset, without the specs
+    load_specs(pipeline, sandbox, check_compatibility=False)
+    assert set(_checked_at(pipeline).values()) == {None}
+    assert not [line for line in all_logs if "could not read back" in line]
+
+
 def _spec_reads(sandbox: SnowplowSandbox, since: int) -> list[tuple[str, dict[str, str]]]:
     return [
         (r.path.rsplit("/", 1)[1], r.query)

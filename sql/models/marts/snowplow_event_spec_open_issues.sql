@@ -1,5 +1,5 @@
--- grain: one row per compatibility finding seen by the latest load that checked compatibility,
--- on a live event specification: what is open now
+-- grain: one row per compatibility finding seen by the latest load that checked its spec's
+-- compatibility, on a live event specification: what is open now
 with issues as (
     select * from {{ ref('stg_snowplow__event_spec_issues') }}
 ),
@@ -8,8 +8,11 @@ specs as (
     select * from {{ ref('stg_snowplow__event_specs') }}
 ),
 
-latest as (
-    select max(observed_at) as observed_at from issues
+latest_seen as (
+    -- for a spec stored before compatibility_checked_at existed: its latest findings
+    select event_spec_id, max(observed_at) as observed_at
+    from issues
+    group by event_spec_id
 ),
 
 first_seen as (
@@ -35,8 +38,8 @@ final as (
         issues.observed_at,
         first_seen.first_observed_at
     from issues
-    inner join latest
-        on issues.observed_at = latest.observed_at
+    inner join latest_seen
+        on issues.event_spec_id = latest_seen.event_spec_id
     inner join first_seen
         on issues.event_spec_id = first_seen.event_spec_id
         and issues.issue_code = first_seen.issue_code
@@ -44,7 +47,9 @@ final as (
         and issues.issue_title = first_seen.issue_title
     left join specs
         on issues.event_spec_id = specs.event_spec_id
-    where not coalesce(specs.is_deleted, false)
+    where
+        not coalesce(specs.is_deleted, false)
+        and issues.observed_at = coalesce(specs.compatibility_checked_at, latest_seen.observed_at)
 )
 
 select * from final

@@ -7,6 +7,7 @@ with source as (
         ['version', 'bigint'],
         ['is_deleted', 'boolean'],
         ['deleted_seen_at', 'timestamp'],
+        ['compatibility_checked_at', 'timestamp'],
     ]) }}
 ),
 
@@ -17,7 +18,8 @@ final as (
         lower(status) as status,
         version,
         coalesce(is_deleted, false) as is_deleted,
-        deleted_seen_at
+        deleted_seen_at,
+        compatibility_checked_at
     from source
 )
 
