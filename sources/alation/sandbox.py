@@ -30,7 +30,12 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 # The kit keeps each request's connection in the WSGI environ under this key.
-from jobpulse.sources.shared.sandbox import _SOCKET_KEY, ApiError, Sandbox, SandboxClock
+from jobpulse.sources.shared.sandbox import (
+    ApiError,
+    Sandbox,
+    SandboxClock,
+    client_connection,
+)
 
 DEFAULT_API_TOKEN = "sandbox-alation-api-token"
 DEFAULT_REFRESH_TOKEN = "sandbox-alation-refresh-token"
@@ -236,7 +241,7 @@ class AlationSandbox(Sandbox):
 
     def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """Serial and rate rules first: a request that breaks one is answered 429."""
-        connection: socket.socket = environ[_SOCKET_KEY]
+        connection = client_connection(environ)
         with self._rules_lock:
             now = time.monotonic()
             while self._arrivals and self._arrivals[0] <= now - 1.0:

@@ -307,9 +307,16 @@ class Sandbox:
         return result if isinstance(result, Response) else self.json_response(result)
 
 
+def client_connection(environ: Mapping[str, Any]) -> socket.socket:
+    """The socket of the client whose request is being served: how an emulator tells one
+    client's connection from another's (the Alation sandbox's one-request-at-a-time rule)."""
+    connection: socket.socket = environ[_SOCKET_KEY]
+    return connection
+
+
 def _drop_connection(environ: Mapping[str, Any]) -> None:
     """Close the connection with a TCP reset instead of an answer."""
-    connection: socket.socket = environ[_SOCKET_KEY]
+    connection = client_connection(environ)
     connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     with contextlib.suppress(OSError):
         connection.shutdown(socket.SHUT_RDWR)
