@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pyarrow.parquet
+import pytest
 from dlt.pipeline.pipeline import Pipeline
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -61,3 +62,23 @@ def pipeline_contents(pipeline: Pipeline) -> dict[str, str]:
             rows = client.execute_sql(f"select * from {client.make_qualified_table_name(table)}")
             places[f"table {table}"] = str(rows)
     return places
+
+
+def load_leftovers(
+    pipeline: Pipeline,
+    logs: Iterable[str],
+    capfd: pytest.CaptureFixture[str],
+    errors: Iterable[BaseException],
+    pipelines_dir: Path,
+) -> dict[str, str]:
+    """Everything loads through `pipeline` leave behind: the DEBUG log lines, the console output
+    (read from `capfd` now), the errors raised (with their chains), the state and tables, and
+    every file in `pipelines_dir` (the pipeline's working folders)."""
+    captured = capfd.readouterr()
+    return {
+        "logs": "\n".join(logs),
+        "stdout/stderr": captured.out + captured.err,
+        **exception_chains(*errors),
+        **pipeline_contents(pipeline),
+        **files_under(pipelines_dir),
+    }

@@ -20,7 +20,7 @@ from jobpulse.pipelines.cli import main
 from jobpulse.pipelines.registry import SOURCES
 from jobpulse.sources.shared.sandbox import Fault
 from jobpulse.sources.snowplow.sandbox import DEFAULT_JOBS, JobSpec, SnowplowSandbox
-from tests.secret_scan import assert_no_secret, exception_chains, files_under, pipeline_contents
+from tests.secret_scan import assert_no_secret, files_under, load_leftovers
 from tests.snowplow.helpers import load_snowplow
 
 SENTINEL_KEY = "SENTINEL-api-key-7c1e"
@@ -66,16 +66,15 @@ def test_no_secret_in_logs_errors_state_traces_or_tables(
 
     assert len(sandbox.issued_tokens) >= 2, "the test must exercise minted tokens"
     assert all_logs, "DEBUG logging must have produced lines to check"
-    captured = capfd.readouterr()
     assert_no_secret(
         SENTINELS,
-        {
-            "logs": "\n".join(all_logs),
-            "stdout/stderr": captured.out + captured.err,
-            **exception_chains(failure.value, auth_failure.value),
-            **pipeline_contents(pipeline),
-            **files_under(tmp_path / "pipelines"),
-        },
+        load_leftovers(
+            pipeline,
+            all_logs,
+            capfd,
+            (failure.value, auth_failure.value),
+            tmp_path / "pipelines",
+        ),
     )
 
 

@@ -24,8 +24,7 @@ from jobpulse.sources.shared.errors import (
 )
 from jobpulse.sources.shared.http import VendorClient
 from jobpulse.sources.shared.ratelimit import RateLimiter
-
-Record = dict[str, Any]
+from jobpulse.sources.shared.records import Record
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,8 @@ from typing import Any
 import pendulum
 
 from jobpulse.sources.alation.settings import STATUS_RUNNING, TERMINAL_STATUSES
+from jobpulse.sources.shared.records import Record
 from jobpulse.sources.shared.timeutil import parse_timestamp
-
-Record = dict[str, Any]
 
 _NUMBER = r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 _MSG = re.compile(

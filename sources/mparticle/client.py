@@ -33,9 +33,8 @@ from jobpulse.sources.shared.errors import (
     VendorPayloadError,
 )
 from jobpulse.sources.shared.http import VendorClient, path_segment
+from jobpulse.sources.shared.records import Record
 from jobpulse.sources.shared.timeutil import iso_z
-
-Record = dict[str, Any]
 
 # Keys under which an object may wrap the array the document shows bare.
 _LIST_KEYS = ("items", "data", "results", "connections", "data_models", "pipelines")

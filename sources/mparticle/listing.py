@@ -33,9 +33,8 @@ from jobpulse.sources.mparticle.settings import (
     VENDOR,
 )
 from jobpulse.sources.shared.errors import VendorAPIError
+from jobpulse.sources.shared.records import Record
 from jobpulse.sources.shared.timeutil import iso_z, parse_timestamp
-
-Record = dict[str, Any]
 
 
 @dataclass(frozen=True)

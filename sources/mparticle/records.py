@@ -23,10 +23,9 @@ from jobpulse.sources.mparticle.settings import (
     VENDOR,
 )
 from jobpulse.sources.shared.errors import VendorPayloadError
+from jobpulse.sources.shared.records import Record
 from jobpulse.sources.shared.redaction import register_secret
 from jobpulse.sources.shared.timeutil import parse_timestamp
-
-Record = dict[str, Any]
 
 _NAMING = NamingConvention()
 # A field is a credential when a word of its snake_case name is one of these...

@@ -14,6 +14,7 @@ from dlt.common import logger
 
 from jobpulse.sources.shared.errors import SourceConfigError, VendorAPIError, VendorPayloadError
 from jobpulse.sources.shared.http import VendorClient, path_segment
+from jobpulse.sources.shared.records import Record
 from jobpulse.sources.shared.timeutil import iso_z, utc_now
 from jobpulse.sources.snowplow.auth import SnowplowTokenAuth
 from jobpulse.sources.snowplow.settings import (
@@ -26,7 +27,6 @@ from jobpulse.sources.snowplow.settings import (
 )
 from jobpulse.sources.snowplow.windows import Window, check_window
 
-Record = dict[str, Any]
 T = TypeVar("T")
 
 # Keys under which an object may wrap the array the documentation implies.

@@ -19,11 +19,11 @@ from typing import Any
 import pendulum
 from dlt.common import logger
 
+from jobpulse.sources.shared.records import Record
 from jobpulse.sources.shared.timeutil import parse_timestamp
 from jobpulse.sources.snowplow.event_spec_client import EventSpecClient, EventSpecUnreadable
 from jobpulse.sources.snowplow.event_spec_records import (
     Envelope,
-    Record,
     history_of,
     latest_change,
     spec_id_of,

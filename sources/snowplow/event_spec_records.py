@@ -15,10 +15,9 @@ from typing import Any
 import pendulum
 
 from jobpulse.sources.shared.errors import VendorPayloadError
+from jobpulse.sources.shared.records import Record
 from jobpulse.sources.shared.timeutil import parse_timestamp
 from jobpulse.sources.snowplow.settings import VENDOR
-
-Record = dict[str, Any]
 
 HISTORY_TYPE = "history"
 # Issue-table key fields an error entry may lack: stored as "" so the key is never null.

@@ -20,7 +20,7 @@ import dlt
 from dlt.common import logger
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
-from jobpulse.sources.snowplow.event_spec_records import Record
+from jobpulse.sources.shared.records import Record
 
 
 def stored_rows(table: str, key: str, ids: Sequence[str]) -> dict[str, Record]:

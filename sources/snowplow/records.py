@@ -14,10 +14,9 @@ import pendulum
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from jobpulse.sources.shared.errors import VendorPayloadError
+from jobpulse.sources.shared.records import Record
 from jobpulse.sources.shared.timeutil import parse_duration_seconds, parse_timestamp
 from jobpulse.sources.snowplow.settings import FAILED_STATES, TERMINAL_STATES, VENDOR
-
-Record = dict[str, Any]
 
 _NAMING = NamingConvention()
 

@@ -12,6 +12,7 @@ from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 
 from jobpulse.sources.shared.errors import SourceConfigError, VendorAuthError, VendorPayloadError
 from jobpulse.sources.shared.http import VendorClient
+from jobpulse.sources.shared.records import Record
 from jobpulse.sources.shared.redaction import register_secret
 from jobpulse.sources.tailer.identity import Operation
 from jobpulse.sources.tailer.settings import (
@@ -29,8 +30,6 @@ from jobpulse.sources.tailer.settings import (
     VENDOR,
     WORKFLOW_STATUS_PATH,
 )
-
-Record = dict[str, Any]
 
 
 class TailerClient:

@@ -20,6 +20,7 @@ from typing import Any
 import pendulum
 from dlt.common import logger
 
+from jobpulse.sources.shared.records import Record
 from jobpulse.sources.shared.timeutil import parse_timestamp
 from jobpulse.sources.tailer.client import TailerClient
 from jobpulse.sources.tailer.identity import Operation
@@ -31,7 +32,6 @@ from jobpulse.sources.tailer.settings import (
     VENDOR,
 )
 
-Record = dict[str, Any]
 RunKey = tuple[str, str]
 
 

@@ -7,16 +7,14 @@ for runs longer than a day; neither is ISO-8601, so they are parsed here.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pendulum
 
 from jobpulse.sources.shared.errors import VendorPayloadError
+from jobpulse.sources.shared.records import Record
 from jobpulse.sources.shared.timeutil import parse_duration_seconds, parse_timestamp
 from jobpulse.sources.tailer.identity import Operation
 from jobpulse.sources.tailer.settings import TERMINAL_STATUSES, VENDOR
-
-Record = dict[str, Any]
 
 _TIMEDELTA = re.compile(
     r"^\s*(?:(?P<days>[-+]?\d+)\s+days?,\s*)?"

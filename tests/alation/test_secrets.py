@@ -17,7 +17,7 @@ from jobpulse.pipelines.registry import SOURCES
 from jobpulse.sources.alation.sandbox import AlationSandbox
 from jobpulse.sources.shared.sandbox import Fault
 from tests.alation.conftest import TEST_REQUESTS_PER_SECOND, load_alation
-from tests.secret_scan import assert_no_secret, exception_chains, files_under, pipeline_contents
+from tests.secret_scan import assert_no_secret, load_leftovers
 
 SENTINEL_API_TOKEN = "SENTINEL-alation-api-token-3f1c"
 SENTINEL_REFRESH = "SENTINEL-alation-refresh-9d2e"
@@ -71,16 +71,9 @@ def test_no_token_in_logs_errors_state_traces_or_tables(
 
     assert len(sandbox.issued_tokens) >= 3, "the test must exercise minted tokens"
     assert all_logs, "DEBUG logging must have produced lines to check"
-    captured = capfd.readouterr()
     assert_no_secret(
         SENTINELS,
-        {
-            "logs": "\n".join(all_logs),
-            "stdout/stderr": captured.out + captured.err,
-            **exception_chains(*failures),
-            **pipeline_contents(pipeline),
-            **files_under(tmp_path / "pipelines"),
-        },
+        load_leftovers(pipeline, all_logs, capfd, failures, tmp_path / "pipelines"),
     )
 
 

@@ -18,7 +18,7 @@ from jobpulse.pipelines.registry import SOURCES
 from jobpulse.sources.mparticle.sandbox import MparticleSandbox
 from jobpulse.sources.shared.sandbox import Fault
 from tests.mparticle.helpers import load_mparticle
-from tests.secret_scan import assert_no_secret, exception_chains, files_under, pipeline_contents
+from tests.secret_scan import assert_no_secret, files_under, load_leftovers
 
 SECRET = "SENTINEL-client-secret-31f0"
 TOKEN = "SENTINEL-token-8a2c"
@@ -64,16 +64,11 @@ def test_no_secret_in_logs_errors_state_files_or_tables(
     assert len(sandbox.issued_tokens) >= 2, "the test must exercise re-minted tokens"
     assert any(SECRET in str(r.json) for r in sandbox.requests), "the secret must have been sent"
     assert all_logs, "DEBUG logging must have produced lines to check"
-    captured = capfd.readouterr()
     assert_no_secret(
         SENTINELS,
-        {
-            "logs": "\n".join(all_logs),
-            "stdout/stderr": captured.out + captured.err,
-            **exception_chains(failed.value, refused.value),
-            **pipeline_contents(pipeline),
-            **files_under(tmp_path / "pipelines"),
-        },
+        load_leftovers(
+            pipeline, all_logs, capfd, (failed.value, refused.value), tmp_path / "pipelines"
+        ),
     )
 
 

@@ -18,7 +18,7 @@ from jobpulse.sources.snowplow.event_specs import snowplow_event_specs_source
 from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 from jobpulse.sources.snowplow.sandbox_event_specs import SETTLED_AT, at_hours
 from tests.conftest import FIXED_NOW
-from tests.secret_scan import assert_no_secret, files_under, pipeline_contents
+from tests.secret_scan import assert_no_secret, load_leftovers
 from tests.test_secrets import SENTINEL_KEY, SENTINEL_KEY_ID, SENTINEL_TOKEN, SENTINELS
 
 
@@ -60,14 +60,10 @@ def test_no_secret_in_logs_state_files_tables_or_a_reported_spec_error(
     assert sandbox.issued_tokens, "the test must exercise minted tokens"
     assert "denied" in "".join(summary.item_errors), "the echoing refusal must be reported"
     assert all_logs, "DEBUG logging must have produced lines to check"
-    captured = capfd.readouterr()
     assert_no_secret(
         SENTINELS,
         {
-            "logs": "\n".join(all_logs),
+            **load_leftovers(pipeline, all_logs, capfd, (), tmp_path / "pipelines"),
             "reported spec errors": "\n".join(summary.item_errors),
-            "stdout/stderr": captured.out + captured.err,
-            **pipeline_contents(pipeline),
-            **files_under(tmp_path / "pipelines"),
         },
     )

@@ -2,46 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pendulum
 from dlt.pipeline.pipeline import Pipeline
 
 from jobpulse.sources.tailer import tailer_source
-from jobpulse.sources.tailer.sandbox import OperationSpec, TailerSandbox
+from jobpulse.sources.tailer.sandbox import DEFAULT_OPERATIONS, TailerSandbox
 
-TABLE_TO_TABLE = OperationSpec(
-    account="000099",
-    environment="DEV",
-    configuration_type="table-to-table",
-    configuration_id="000099_iowa_liquor_prepare_pda_DEV",
-    every=pendulum.duration(hours=2),
-    offset=pendulum.duration(minutes=5),
-    mean_seconds=90,
-    failure_rate=0.3,
-)
-STORAGE_TO_STORAGE = OperationSpec(
-    account="000099",
-    environment="DEV",
-    configuration_type="storage-to-storage",
-    configuration_id="000099-jarvis-demo-iowa-liquor-storage-to-storage",
-    every=pendulum.duration(hours=6),
-    offset=pendulum.duration(minutes=17, seconds=18),
-    mean_seconds=4,
-    failure_rate=0.1,
-    runs_per_start=2,
-    whole_seconds=True,
-)
-WORKFLOW = OperationSpec(
-    account="000099",
-    environment="DEV",
-    configuration_type="workflow",
-    configuration_id="000099-iowa-liquor-load-pda",
-    every=pendulum.duration(days=2),
-    offset=pendulum.duration(hours=3),
-    mean_seconds=36 * 3600,  # 25 to 47 hours: longer than a day
-    failure_rate=0.2,
-    no_match_rate=0.2,
+# The sandbox's default operations, run more often and failing more, so that a few days of
+# history hold every outcome.
+TABLE_TO_TABLE, STORAGE_TO_STORAGE, WORKFLOW = (
+    dataclasses.replace(DEFAULT_OPERATIONS[0], every=pendulum.duration(hours=2), failure_rate=0.3),
+    dataclasses.replace(DEFAULT_OPERATIONS[1], every=pendulum.duration(hours=6), failure_rate=0.1),
+    # 25 to 47 hours: longer than a day
+    dataclasses.replace(DEFAULT_OPERATIONS[2], mean_seconds=36 * 3600, failure_rate=0.2),
 )
 SMALL_OPERATIONS = (TABLE_TO_TABLE, STORAGE_TO_STORAGE, WORKFLOW)
 LIMIT = 5

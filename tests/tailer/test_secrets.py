@@ -13,7 +13,7 @@ from jobpulse.pipelines.cli import main
 from jobpulse.pipelines.registry import SOURCES
 from jobpulse.sources.shared.sandbox import Fault
 from jobpulse.sources.tailer.sandbox import TailerSandbox
-from tests.secret_scan import assert_no_secret, exception_chains, files_under, pipeline_contents
+from tests.secret_scan import assert_no_secret, exception_chains, files_under, load_leftovers
 from tests.tailer.helpers import SMALL_OPERATIONS, load_tailer
 from tests.tailer.test_commands import T2T_FLAGS
 
@@ -47,16 +47,9 @@ def test_no_jwt_in_logs_errors_state_files_or_tables(
     assert all_logs, "DEBUG logging must have produced lines to check"
     chains = exception_chains(*failures)
     assert "JWT was rejected" in chains["exception chain 0"]
-    captured = capfd.readouterr()
     assert_no_secret(
         [SENTINEL_JWT],
-        {
-            "logs": "\n".join(all_logs),
-            "stdout/stderr": captured.out + captured.err,
-            **chains,
-            **pipeline_contents(pipeline),
-            **files_under(tmp_path / "pipelines"),
-        },
+        load_leftovers(pipeline, all_logs, capfd, failures, tmp_path / "pipelines"),
     )
 
 
