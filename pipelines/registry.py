@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from jobpulse.pipelines.settings_check import SourceFactory
 from jobpulse.sources.alation import alation_source
@@ -14,22 +14,13 @@ from jobpulse.sources.alation.check import check_alation
 from jobpulse.sources.mparticle import mparticle_source
 from jobpulse.sources.mparticle import sandbox as mparticle_sandbox
 from jobpulse.sources.mparticle.check import check_mparticle
+from jobpulse.sources.shared.sandbox import Sandbox
 from jobpulse.sources.snowplow import sandbox as snowplow_sandbox
 from jobpulse.sources.snowplow.check import check_snowplow
 from jobpulse.sources.snowplow.event_specs import snowplow_sources
 from jobpulse.sources.tailer import sandbox as tailer_sandbox
 from jobpulse.sources.tailer import tailer_source
 from jobpulse.sources.tailer.check import check_tailer
-
-
-class Sandbox(Protocol):
-    """What the CLI needs of a vendor emulator."""
-
-    def start(self) -> Any: ...
-
-    def stop(self) -> None: ...
-
-    def source_settings(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -39,6 +30,7 @@ class VendorSource:
     """The source, or the sources loaded together in the vendor's one pipeline run."""
     check: Callable[[], str]
     make_sandbox: Callable[[int], Sandbox]
+    """The vendor's emulator, unstarted, to serve on the given port (0: any free one)."""
 
     def sandbox_settings(self, sandbox: Sandbox) -> dict[str, str]:
         """The settings (environment form) that point this source at a running sandbox."""

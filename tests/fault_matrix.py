@@ -21,7 +21,7 @@ instant), so every load sees the same history however long the retries take.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,7 +94,6 @@ class FaultMatrixCase:
     paths: Sequence[str]  # path globs where faults are injected, each a scenario of its own
     endpoint_hints: Mapping[str, str]  # path glob -> the text a failing load names it by
     tables: Mapping[str, str]  # table -> its ORDER BY columns; compared clean vs recovered
-    secrets: Callable[[Sandbox], Iterable[str]]  # every secret, minted tokens included
     ignore_columns: frozenset[str] = frozenset()  # columns that differ by load (load times)
     remints_on_401: bool = True  # False: a 401 fails the load even once (a static token)
     settings: Callable[[Sandbox], Mapping[str, str]] | None = None  # default: the registry's
@@ -165,7 +164,7 @@ class FaultMatrix:
             recovery = self._load_into(case, "faulty")
             assert recovery.exit_code == 0, recovery.output
             assert self._tables(case, "faulty") == expected
-            self._assert_no_secret(case, list(case.secrets(sandbox)))
+            self._assert_no_secret(case, sandbox.secrets())
 
     # the loads
 
@@ -242,7 +241,7 @@ class FaultMatrix:
             assert not self._source_state(case, "faulty"), "a failed load advanced the state"
 
     def _assert_no_secret(self, case: FaultMatrixCase, secrets: list[str]) -> None:
-        assert secrets, "the case must name the secrets to look for"
+        assert secrets, "the sandbox must name the secrets to look for"
         places = {"command output": "\n".join(self.outputs)}
         for name in ("clean", "faulty"):  # the clean load's folder exists in its first scenario
             for path in (self.tmp_path / f"dlt-{name}").rglob("*"):

@@ -192,6 +192,9 @@ class AlationSandbox(Sandbox):
 
     # what tests and the registry read
 
+    def secrets(self) -> list[str]:
+        return [self.api_token, self.refresh_token, *self.issued_tokens]
+
     def source_settings(
         self, flow: Literal["api_token", "refresh_token"] = "api_token"
     ) -> dict[str, Any]:

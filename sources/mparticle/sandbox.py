@@ -186,6 +186,9 @@ class MparticleSandbox(Sandbox):
     def v2(self) -> bool:
         return self.version == "v2"
 
+    def secrets(self) -> list[str]:
+        return [self.client_secret, self.credential_value, *self.issued_tokens]
+
     def source_settings(self) -> SourceSettings:
         return {
             "base_url": self.base_url,

@@ -213,6 +213,11 @@ class Sandbox:
         """The vendor source's arguments (credentials, base URL) that point it at this sandbox."""
         raise NotImplementedError
 
+    def secrets(self) -> list[str]:
+        """Every secret a client of this sandbox holds or was issued (configured credentials,
+        tokens minted so far): what the tests look for wherever a load leaves text."""
+        raise NotImplementedError
+
     def error_body(self, status: int, message: str) -> Any:
         """The JSON body of an error answer, in the vendor's documented shape."""
         return {"message": message}

@@ -111,6 +111,9 @@ class SnowplowSandbox(EventSpecEndpoints, Sandbox):
         self._tokens_lock = threading.Lock()
         self._runs_by_id: dict[str, RunPlan] = {}
 
+    def secrets(self) -> list[str]:
+        return [self.api_key, self.api_key_id, *self.issued_tokens]
+
     def source_settings(self) -> SourceSettings:
         """The `snowplow_source` arguments that point jobpulse at this sandbox (v3 token flow)."""
         return {

@@ -181,6 +181,9 @@ class TailerSandbox(Sandbox):
 
     # what jobpulse is pointed at
 
+    def secrets(self) -> list[str]:
+        return [self.jwt]
+
     def source_settings(self) -> dict[str, Any]:
         """Settings for `tailer_source`: ids written as users write them (no `_ENV`)."""
         return {

@@ -32,11 +32,6 @@ def _minted() -> Any:
     return lambda: f"SENTINEL-matrix-alation-minted-{next(count)}"
 
 
-def _secrets(sandbox: Sandbox) -> list[str]:
-    assert isinstance(sandbox, AlationSandbox)
-    return [sandbox.api_token, sandbox.refresh_token, *sandbox.issued_tokens]
-
-
 def _refresh_settings(sandbox: Sandbox) -> Mapping[str, str]:
     settings = dict(SOURCES["alation"].sandbox_settings(sandbox))
     assert isinstance(sandbox, AlationSandbox)
@@ -52,7 +47,6 @@ _COMMON: dict[str, Any] = {
     "make_sandbox": _sandbox,
     "endpoint_hints": {JOB: JOB, TOKEN: TOKEN},
     "tables": {"alation_jobs": "job_ref", "alation_job_errors": "job_ref, position"},
-    "secrets": _secrets,
 }
 API_TOKEN_CASE = FaultMatrixCase(paths=(JOB,), remints_on_401=False, **_COMMON)
 REFRESH_CASE = FaultMatrixCase(paths=(JOB, TOKEN), settings=_refresh_settings, **_COMMON)

@@ -10,7 +10,7 @@ import pendulum
 import pytest
 
 from jobpulse.sources.mparticle.sandbox import DEFAULT_PIPELINES, MparticleSandbox
-from jobpulse.sources.shared.sandbox import Sandbox, SandboxClock
+from jobpulse.sources.shared.sandbox import SandboxClock
 from tests.fault_matrix import FaultMatrix, FaultMatrixCase, Scenario, scenarios
 
 
@@ -24,11 +24,6 @@ def _sandbox(clock: SandboxClock) -> MparticleSandbox:
         credential_value="SENTINEL-matrix-password-0c7d",
         issue_token=lambda: f"SENTINEL-matrix-token-{pendulum.now().int_timestamp}",
     )
-
-
-def _secrets(sandbox: Sandbox) -> list[str]:
-    assert isinstance(sandbox, MparticleSandbox)
-    return [sandbox.client_secret, sandbox.credential_value, *sandbox.issued_tokens]
 
 
 CASE = FaultMatrixCase(
@@ -46,7 +41,6 @@ CASE = FaultMatrixCase(
         "mparticle_pipelines": "id",
         "mparticle_pipeline_runs": "pipeline_run_id",
     },
-    secrets=_secrets,
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobpulse.sources.shared.sandbox import Sandbox, SandboxClock
+from jobpulse.sources.shared.sandbox import SandboxClock
 from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 from tests.fault_matrix import FaultMatrix, FaultMatrixCase, Scenario, scenarios
 
@@ -21,11 +21,6 @@ def _sandbox(clock: SandboxClock) -> SnowplowSandbox:
         api_key="SENTINEL-specs-matrix-key-7d13",
         api_key_id="SENTINEL-specs-matrix-key-id-e580",
     )
-
-
-def _secrets(sandbox: Sandbox) -> list[str]:
-    assert isinstance(sandbox, SnowplowSandbox)
-    return [sandbox.api_key, sandbox.api_key_id, *sandbox.issued_tokens]
 
 
 CASE = FaultMatrixCase(
@@ -41,7 +36,6 @@ CASE = FaultMatrixCase(
         "snowplow_event_specs": "id",
         "snowplow_event_spec_history": "event_spec_id, version, date",
     },
-    secrets=_secrets,
     # the time of the load that checked each spec's compatibility: the recovery load's here
     ignore_columns=frozenset({"compatibility_checked_at"}),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobpulse.sources.shared.sandbox import Sandbox, SandboxClock
+from jobpulse.sources.shared.sandbox import SandboxClock
 from jobpulse.sources.snowplow.sandbox import DEFAULT_JOBS, SnowplowSandbox
 from tests.fault_matrix import FaultMatrix, FaultMatrixCase, Scenario, scenarios
 
@@ -19,11 +19,6 @@ def _sandbox(clock: SandboxClock) -> SnowplowSandbox:
     )
 
 
-def _secrets(sandbox: Sandbox) -> list[str]:
-    assert isinstance(sandbox, SnowplowSandbox)
-    return [sandbox.api_key, sandbox.api_key_id, *sandbox.issued_tokens]
-
-
 CASE = FaultMatrixCase(
     source="snowplow",
     vendor="Snowplow",
@@ -35,7 +30,6 @@ CASE = FaultMatrixCase(
         "snowplow_job_steps": "run_id, step_name",
         "snowplow_step_logs": "run_id, step_name",
     },
-    secrets=_secrets,
 )
 
 

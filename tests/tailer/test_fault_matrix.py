@@ -26,11 +26,6 @@ def _settings(sandbox: Sandbox) -> Mapping[str, str]:
     }
 
 
-def _secrets(sandbox: Sandbox) -> list[str]:
-    assert isinstance(sandbox, TailerSandbox)
-    return [sandbox.jwt]
-
-
 CASE = FaultMatrixCase(
     source="tailer",
     vendor="Tailer",
@@ -38,7 +33,6 @@ CASE = FaultMatrixCase(
     paths=("/v1/dag/status",),
     endpoint_hints={"/v1/dag/status": "POST /v1/dag/status"},
     tables={"tailer_runs": "job_id, run_id"},
-    secrets=_secrets,
     remints_on_401=False,  # a static JWT: a 401 means get a new one
     settings=_settings,
 )
