@@ -36,6 +36,7 @@ from jobpulse.pipelines.cli import main
 from jobpulse.pipelines.pipeline import DEFAULT_DATASET, PIPELINE_PREFIX
 from jobpulse.pipelines.registry import SOURCES
 from jobpulse.sources.shared.sandbox import Fault, Sandbox, SandboxClock
+from tests.secret_scan import assert_no_secret, files_under
 
 # Short retries: a persistent fault fails a load in seconds, not minutes. The timeout still
 # leaves room for an ordinary answer on a busy machine.
@@ -241,18 +242,13 @@ class FaultMatrix:
             assert not self._source_state(case, "faulty"), "a failed load advanced the state"
 
     def _assert_no_secret(self, case: FaultMatrixCase, secrets: list[str]) -> None:
-        assert secrets, "the sandbox must name the secrets to look for"
         places = {"command output": "\n".join(self.outputs)}
         for name in ("clean", "faulty"):  # the clean load's folder exists in its first scenario
-            for path in (self.tmp_path / f"dlt-{name}").rglob("*"):
-                if path.is_file():
-                    places[str(path)] = path.read_bytes().decode("utf-8", errors="replace")
+            places.update(files_under(self.tmp_path / f"dlt-{name}"))
             places[f"{name} tables"] = json.dumps(
                 self._tables(case, name), default=str, ensure_ascii=False
             )
-        for where, text in places.items():
-            for secret in secrets:
-                assert secret not in text, f"a secret was found in {where}"
+        assert_no_secret(secrets, places)
 
 
 def _rows(
