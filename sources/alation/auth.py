@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from dlt.common.configuration import configspec
 from dlt.common.typing import TSecretStrValue
@@ -13,7 +13,7 @@ from jobpulse.sources.alation.settings import SETTING_PREFIX, TOKEN_HEADER, TOKE
 from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
 from jobpulse.sources.shared.http import VendorClient
 from jobpulse.sources.shared.redaction import register_secret
-from jobpulse.sources.shared.token_auth import TokenExchangeAuth
+from jobpulse.sources.shared.token_auth import TokenExchangeAuth, access_token_in
 
 # The documented key first, then the spellings other token endpoints use.
 _TOKEN_KEYS = ("api_access_token", "access_token", "token")
@@ -76,7 +76,7 @@ class RefreshTokenAuth(TokenExchangeAuth):
             # Raised outside the handler, so that no exception context keeps the body: a cut-off
             # token answer holds a token that could not be registered as a secret.
             raise VendorPayloadError(VENDOR, endpoint, "the token answer is not JSON")
-        return _access_token(payload, endpoint)
+        return access_token_in(payload, _TOKEN_KEYS, VENDOR, endpoint)
 
 
 def _explained(exc: VendorAPIError) -> VendorAPIError:
@@ -98,13 +98,3 @@ def _explained(exc: VendorAPIError) -> VendorAPIError:
             status=404,
         )
     return exc
-
-
-def _access_token(payload: Any, endpoint: str) -> str:
-    token = None
-    if isinstance(payload, dict):
-        token = next((payload[key] for key in _TOKEN_KEYS if payload.get(key)), None)
-    if not isinstance(token, str):
-        raise VendorPayloadError(VENDOR, endpoint, "no api_access_token in the token response")
-    register_secret(token)
-    return token

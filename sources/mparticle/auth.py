@@ -15,10 +15,10 @@ from jobpulse.sources.mparticle.settings import (
     TOKEN_GRANT_TYPE,
     VENDOR,
 )
-from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
+from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError
 from jobpulse.sources.shared.http import VendorClient
 from jobpulse.sources.shared.redaction import register_secret
-from jobpulse.sources.shared.token_auth import MintedToken, TokenExchangeAuth
+from jobpulse.sources.shared.token_auth import MintedToken, TokenExchangeAuth, access_token_in
 
 _SETTINGS = "SOURCES__MPARTICLE__CLIENT_ID and SOURCES__MPARTICLE__CLIENT_SECRET"
 
@@ -65,10 +65,7 @@ class MparticleTokenAuth(TokenExchangeAuth):
 
 
 def _minted(payload: Any, endpoint: str) -> MintedToken:
-    token = payload.get("access_token") if isinstance(payload, dict) else None
-    if not isinstance(token, str) or not token:
-        raise VendorPayloadError(VENDOR, endpoint, "no access_token in the token response")
-    register_secret(token)
+    token = access_token_in(payload, ("access_token",), VENDOR, endpoint)
     expires_in: float | None = None
     try:
         expires_in = float(payload["expires_in"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from dlt.common.configuration import configspec
 from dlt.sources.helpers.rest_client.auth import AuthConfigBase
 from requests import PreparedRequest, Response
 
+from jobpulse.sources.shared.errors import VendorPayloadError
 from jobpulse.sources.shared.redaction import register_secret
 
 # Marks a request that was already re-sent with a fresh token, so a second 401 is final.
@@ -27,6 +29,17 @@ class MintedToken:
 
     value: str
     expires_in: float | None = None
+
+
+def access_token_in(payload: Any, keys: Sequence[str], vendor: str, endpoint: str) -> str:
+    """The token in a token endpoint's answer: the first of `keys` with a value (the documented
+    key first). `TokenExchangeAuth` registers it as a secret once `mint_token` returns it."""
+    token = None
+    if isinstance(payload, dict):
+        token = next((payload[key] for key in keys if payload.get(key)), None)
+    if not isinstance(token, str):
+        raise VendorPayloadError(vendor, endpoint, f"no {keys[0]} in the token response")
+    return token
 
 
 @configspec

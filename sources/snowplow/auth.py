@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dlt.common.configuration import configspec
 from dlt.common.typing import TSecretStrValue
 from requests import PreparedRequest
 from requests.auth import AuthBase
 
-from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError, VendorPayloadError
+from jobpulse.sources.shared.errors import VendorAPIError, VendorAuthError
 from jobpulse.sources.shared.http import VendorClient, path_segment
 from jobpulse.sources.shared.redaction import register_secret
-from jobpulse.sources.shared.token_auth import TokenExchangeAuth
+from jobpulse.sources.shared.token_auth import TokenExchangeAuth, access_token_in
 from jobpulse.sources.snowplow.settings import (
     BASE_URL_SETTING,
     DEFAULT_BASE_URL,
@@ -21,6 +19,7 @@ from jobpulse.sources.snowplow.settings import (
     VENDOR,
 )
 
+# The documented key first; the snake_case forms other token endpoints use after it.
 _TOKEN_KEYS = ("accessToken", "access_token", "token")
 
 
@@ -71,7 +70,7 @@ class SnowplowTokenAuth(TokenExchangeAuth):
             payload = client.get_json(path, quote_body=False)
         except VendorAPIError as exc:
             raise self._explained(exc) from None
-        return self._access_token(payload, client.describe(path))
+        return access_token_in(payload, _TOKEN_KEYS, VENDOR, client.describe(path))
 
     def _explained(self, exc: VendorAPIError) -> VendorAPIError:
         """The token endpoint's errors in the user's terms: which setting is wrong."""
@@ -92,13 +91,3 @@ class SnowplowTokenAuth(TokenExchangeAuth):
                 status=404,
             )
         return exc
-
-    @staticmethod
-    def _access_token(payload: Any, endpoint: str) -> str:
-        token = None
-        if isinstance(payload, dict):
-            # The documented key first; the snake_case forms other token endpoints use after it.
-            token = next((payload[k] for k in _TOKEN_KEYS if payload.get(k)), None)
-        if not isinstance(token, str):
-            raise VendorPayloadError(VENDOR, endpoint, "no accessToken in the token response")
-        return token
