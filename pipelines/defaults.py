@@ -29,6 +29,12 @@ DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     # with step logs of up to 128 kB a row, that held every log of a backfill in memory at once.
     # 100 rows keep memory flat in the number of runs at no measurable CPU cost (bench/README.md).
     "data_writer": {"buffer_max_items": 100},
+    # Normalize in two worker processes (dlt forks them; it spawns them under an orchestrator or
+    # off the main thread): the parquet writer's pyarrow, 60 MB once imported, and its buffers
+    # live and die there, so the load command's own process stays at its extract size until the
+    # destination loads. A 3,700-run backfill into DuckDB peaked at 259-267 MB instead of 343-351,
+    # all processes together at most 255 MB (bench/README.md).
+    "normalize": {"workers": 2},
 }
 
 

@@ -11,18 +11,18 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import dlt
 from dlt.common.configuration.exceptions import (
     ConfigFieldMissingException,
     ConfigValueCannotBeCoercedException,
 )
-from dlt.common.destination import TLoaderFileFormat
 from dlt.common.destination.reference import AnyDestination, Destination, TDestinationReferenceArg
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.common.runtime.collector import NULL_COLLECTOR, LogCollector
 from dlt.common.runtime.collector_base import Collector
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.pipeline.pipeline import Pipeline
 
 from jobpulse.pipelines.defaults import install_defaults
@@ -41,20 +41,33 @@ DEFAULT_DUCKDB_FILE = "jobpulse.duckdb"
 PIPELINE_PREFIX = "jobpulse_"
 _DUCKDB_URL = "duckdb:///"
 
-# The load-file format per destination type. dlt's default for both is `insert_values`: SQL text
-# that the database has to parse whole. A 3,700-run Snowplow backfill peaked at 1.4 GB of RSS in
-# DuckDB's load phase with it, and that phase took 6 s (bench/README.md). Where nothing is
-# listed, dlt's choice stands.
-LOADER_FILE_FORMATS: Final[dict[str, TLoaderFileFormat]] = {
-    # DuckDB reads parquet natively (`read_parquet`): the same backfill loads in about 1 s and
-    # peaks at a third of the memory. Not `jsonl`: DuckDB's `read_json` turns a JSON column into
-    # one STRUCT across rows, so each object comes back with every other row's keys as nulls;
-    # parquet carries a JSON column as its text, which DuckDB stores as sent.
-    "dlt.destinations.duckdb": "parquet",
+# Load capabilities per destination type, each set unless the destination factory was given its
+# own. A `loader_file_format` given to `pipeline.run()` or to a resource still wins.
+#
+# The load-file format: dlt's default for both is `insert_values`, SQL text that the database has
+# to parse whole. A 3,700-run Snowplow backfill peaked at 1.4 GB of RSS in DuckDB's load phase
+# with it, and that phase took 6 s (bench/README.md).
+LOAD_CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
+    "dlt.destinations.duckdb": {
+        # DuckDB reads parquet natively (`read_parquet`): the same backfill loads in about 1 s and
+        # peaks at a third of the memory. Not `jsonl`: DuckDB's `read_json` turns a JSON column
+        # into one STRUCT across rows, so each object comes back with every other row's keys as
+        # nulls; parquet carries a JSON column as its text, which DuckDB stores as sent.
+        "preferred_loader_file_format": "parquet",
+        # One load job at a time: DuckDB works inside this process, and every job's staging table
+        # and merge hold their rows in its memory while they run. In parallel (dlt's default), a
+        # backfill's tables were all held at once: 430-513 MB peak, one at a time 375-404.
+        "loader_parallelism_strategy": "sequential",
+    },
     # PostgreSQL's fastest way in is COPY; dlt streams csv files into `COPY ... FROM STDIN`.
     # (Its parquet path ends in COPY or ADBC anyway.)
-    "dlt.destinations.postgres": "csv",
+    "dlt.destinations.postgres": {"preferred_loader_file_format": "csv"},
 }
+# DuckDB settings for the connections dlt opens to load, where the DuckDB credentials are a file
+# path (or carry no `global_config` of their own); settings of a DuckDB connection last as long as
+# it does, nothing is stored in the file. One thread: the load's statements are small merges, and
+# each DuckDB thread keeps buffers of its own (peak 259-267 MB instead of 311-318, bench/README.md).
+DUCKDB_LOAD_SETTINGS: Final[dict[str, Any]] = {"threads": 1}
 
 
 def destination_for(name: str) -> TDestinationReferenceArg:
@@ -69,19 +82,41 @@ def _configured(key: str) -> bool:
     return dlt.config.get(key) is not None or dlt.secrets.get(key) is not None
 
 
-def with_loader_file_format(destination: TDestinationReferenceArg) -> AnyDestination:
-    """`destination` as a dlt destination factory that prefers the format LOADER_FILE_FORMATS
-    lists for its type, unless the factory was given a preferred format of its own. A
-    `loader_file_format` given to `pipeline.run()` or to a resource still wins."""
+def with_load_capabilities(destination: TDestinationReferenceArg) -> AnyDestination:
+    """`destination` as a dlt destination factory with LOAD_CAPABILITIES for its type, and
+    DUCKDB_LOAD_SETTINGS for DuckDB; what the factory was given itself is kept."""
     factory = Destination.from_reference(destination)
     if factory is None:
         raise ValueError("a destination is required")
-    chosen = LOADER_FILE_FORMATS.get(factory.destination_type)
-    if chosen is None or "preferred_loader_file_format" in factory.caps_params:
+    wanted = LOAD_CAPABILITIES.get(factory.destination_type, {})
+    missing = {key: value for key, value in wanted.items() if key not in factory.caps_params}
+    credentials = _duckdb_load_credentials(factory)
+    if not missing and credentials is None:
         return factory
-    preferring = copy.copy(factory)  # the caller's factory is left as it was
-    preferring.caps_params = {**factory.caps_params, "preferred_loader_file_format": chosen}
-    return preferring
+    adjusted = copy.copy(factory)  # the caller's factory is left as it was
+    adjusted.caps_params = {**factory.caps_params, **missing}
+    if credentials is not None:
+        adjusted.config_params = {**factory.config_params, "credentials": credentials}
+    return adjusted
+
+
+def _duckdb_load_credentials(factory: AnyDestination) -> DuckDbCredentials | None:
+    """The factory's DuckDB credentials with DUCKDB_LOAD_SETTINGS, if they are a path, or
+    credentials for a file with no `global_config` of their own; else None (nothing to add, or
+    credentials dlt reads from its settings, such as `DESTINATION__DUCKDB__CREDENTIALS`)."""
+    if factory.destination_type != "dlt.destinations.duckdb":
+        return None
+    given = factory.config_params.get("credentials")
+    if isinstance(given, str):
+        return DuckDbCredentials(given, global_config=dict(DUCKDB_LOAD_SETTINGS))
+    if not isinstance(given, DuckDbCredentials) or given.global_config is not None:
+        return None
+    # A connection the caller opened keeps its own settings: they would outlive the load.
+    if given.external_conn() is not None:
+        return None
+    credentials = cast(DuckDbCredentials, given.copy())
+    credentials.global_config = dict(DUCKDB_LOAD_SETTINGS)
+    return credentials
 
 
 def build_pipeline(
@@ -95,7 +130,7 @@ def build_pipeline(
     install_defaults()
     return dlt.pipeline(
         pipeline_name=f"{pipeline_prefix}{source_name}",
-        destination=with_loader_file_format(destination),
+        destination=with_load_capabilities(destination),
         dataset_name=dataset_name,
         pipelines_dir=pipelines_dir,  # type: ignore[arg-type]  # None means dlt's default
         progress=progress or NULL_COLLECTOR,

@@ -17,7 +17,7 @@ from dlt.common.configuration.specs.pluggable_run_context import PluggableRunCon
 from dlt.common.destination.reference import TDestinationReferenceArg
 from dlt.pipeline.pipeline import Pipeline
 
-from jobpulse.pipelines.pipeline import with_loader_file_format
+from jobpulse.pipelines.pipeline import with_load_capabilities
 from jobpulse.sources.shared import redaction
 from jobpulse.sources.snowplow.sandbox import SnowplowSandbox
 from tests.fault_matrix import FaultMatrix
@@ -113,7 +113,7 @@ def make_pipeline(tmp_path: Path) -> Callable[..., Pipeline]:
     ) -> Pipeline:
         return dlt.pipeline(
             pipeline_name=name,
-            destination=with_loader_file_format(
+            destination=with_load_capabilities(
                 destination or dlt.destinations.duckdb(str(tmp_path / f"{name}.duckdb"))
             ),
             dataset_name="jobpulse_raw",

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import dlt
+import duckdb
 import pytest
 from dlt.common.destination.reference import TDestinationReferenceArg
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
-from jobpulse.pipelines.pipeline import build_pipeline, with_loader_file_format
+from jobpulse.pipelines.pipeline import build_pipeline, with_load_capabilities
 
 
 @pytest.mark.parametrize(
@@ -26,7 +30,7 @@ from jobpulse.pipelines.pipeline import build_pipeline, with_loader_file_format
 def test_preferred_format_per_destination_type(
     tmp_path: Path, destination: Callable[[Path], TDestinationReferenceArg], expected: str
 ) -> None:
-    chosen = with_loader_file_format(destination(tmp_path))
+    chosen = with_load_capabilities(destination(tmp_path))
     assert chosen.capabilities().preferred_loader_file_format == expected
 
 
@@ -37,10 +41,10 @@ def test_a_format_the_caller_chose_is_kept_and_the_callers_factory_untouched(
         str(tmp_path / "x.duckdb"), preferred_loader_file_format="insert_values"
     )
     plain = dlt.destinations.duckdb(str(tmp_path / "y.duckdb"))
-    assert with_loader_file_format(own).capabilities().preferred_loader_file_format == (
+    assert with_load_capabilities(own).capabilities().preferred_loader_file_format == (
         "insert_values"
     )
-    with_loader_file_format(plain)
+    with_load_capabilities(plain)
     assert "preferred_loader_file_format" not in plain.caps_params
 
 
@@ -80,3 +84,54 @@ def test_build_pipeline_loads_from_its_format_and_keeps_json_objects_as_sent(
         json.loads(payload) if isinstance(payload, str) else payload for _, payload in stored
     ]
     assert payloads == _OBJECTS
+
+
+def test_duckdb_loads_one_job_at_a_time_with_one_thread(tmp_path: Path) -> None:
+    pipeline = build_pipeline(
+        "sequential",
+        dlt.destinations.duckdb(str(tmp_path / "x.duckdb")),
+        pipelines_dir=str(tmp_path),
+    )
+    assert pipeline.destination.capabilities().loader_parallelism_strategy == "sequential"
+    pipeline.run([{"id": 1}], table_name="items")
+    with pipeline.sql_client() as client:
+        threads = client.execute_sql("select current_setting('threads')") or []
+    assert threads == [(1,)]
+
+
+def test_duckdb_settings_of_the_caller_are_kept(tmp_path: Path) -> None:
+    own = DuckDbCredentials(str(tmp_path / "x.duckdb"), global_config={"threads": 2})
+    chosen = with_load_capabilities(dlt.destinations.duckdb(own))
+    assert chosen.config_params["credentials"].global_config == {"threads": 2}
+    own_strategy = dlt.destinations.duckdb(
+        str(tmp_path / "y.duckdb"), loader_parallelism_strategy="parallel"
+    )
+    assert with_load_capabilities(own_strategy).caps_params["loader_parallelism_strategy"] == (
+        "parallel"
+    )
+    connection = duckdb.connect(str(tmp_path / "z.duckdb"))
+    try:
+        external = with_load_capabilities(dlt.destinations.duckdb(connection))
+        assert external.config_params["credentials"] is connection  # its settings are its own
+    finally:
+        connection.close()
+
+
+def test_the_load_commands_process_never_imports_the_parquet_writer(tmp_path: Path) -> None:
+    """Normalize runs in worker processes: pyarrow and its buffers never enter the process that
+    extracts and loads (bench/README.md: the memory this keeps out of the load's peak)."""
+    database = str(tmp_path / "w.duckdb")
+    script = (
+        "import sys, dlt\n"
+        "from jobpulse.pipelines.pipeline import build_pipeline\n"
+        f"pipeline = build_pipeline('workers', dlt.destinations.duckdb({database!r}),"
+        f" pipelines_dir={str(tmp_path)!r})\n"
+        "info = pipeline.run([{'id': n} for n in range(10)], table_name='items')\n"
+        "formats = {j.job_file_info.file_format for p in info.load_packages"
+        " for j in p.jobs['completed_jobs']}\n"
+        "print(sorted(formats), 'pyarrow' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert done.stdout.split("\n")[-2] == "['parquet'] False"
