@@ -15,7 +15,7 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from jobpulse.sources.shared.errors import VendorPayloadError
 from jobpulse.sources.shared.records import Record
-from jobpulse.sources.shared.timeutil import parse_duration_seconds, parse_timestamp
+from jobpulse.sources.shared.timeutil import parse_duration_seconds, parse_timestamp, plus_seconds
 from jobpulse.sources.snowplow.settings import FAILED_STATES, TERMINAL_STATES, VENDOR
 
 _NAMING = NamingConvention()
@@ -122,7 +122,7 @@ def _timing(item: Record, endpoint: str) -> Record:
     if duration is None and started is not None and ended is not None:
         duration = (ended - started).total_seconds()
     if ended is None and finished and started is not None and duration is not None:
-        ended = started + pendulum.duration(seconds=duration)
+        ended = plus_seconds(started, duration)
     return {"started_at": started, "ended_at": ended, "duration_seconds": duration}
 
 
@@ -135,7 +135,11 @@ def _moment(item: Record, keys: tuple[str, ...], endpoint: str) -> pendulum.Date
 
 def _first(item: Record, keys: tuple[str, ...]) -> Any:
     """The first of `keys` with a value; None and "" count as absent."""
-    return next((item[key] for key in keys if item.get(key) not in (None, "")), None)
+    for key in keys:  # a loop, not a generator: this runs several times for every run and step
+        value = item.get(key)
+        if value is not None and value != "":
+            return value
+    return None
 
 
 def _without_keys_named(row: Record, names: tuple[str, ...]) -> Record:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from jobpulse.sources.shared.timeutil import iso_z, parse_duration_seconds, parse_timestamp, utc_now
+from jobpulse.sources.shared.timeutil import (
+    iso_z,
+    parse_duration_seconds,
+    parse_timestamp,
+    plus_seconds,
+    utc_now,
+)
 
 
 @pytest.mark.parametrize(
@@ -141,3 +147,12 @@ def test_utc_now_is_aware_and_in_utc() -> None:
 
     assert now.timezone_name == "UTC"
     assert abs((pendulum.now("UTC") - now).total_seconds()) < 5
+
+
+def test_plus_seconds_gives_the_utc_instant_that_many_seconds_later() -> None:
+    start = parse_timestamp("2026-03-29T00:59:59.75+01:00")
+    assert start is not None
+    ended = plus_seconds(start, 3600.5)
+    assert ended == start + pendulum.duration(seconds=3600.5)
+    assert isinstance(ended, pendulum.DateTime)
+    assert ended.isoformat() == "2026-03-29T01:00:00.250000+00:00"
