@@ -7,10 +7,11 @@ Runs, in order:
 
 1. the `backfill` history (bench/scenarios.py, ~3,600 runs) into DuckDB at 0, 50 and 100 ms per
    request: wall, requests, ratio to the latency limit (requests x latency / 16), peak RSS, CPU
-   per request, peak requests in flight;
-2. a no-change reload right after the 0 ms backfill: requests, against windows + open runs;
-3. the `burst` history (~10,000 runs): peak RSS;
-4. a plain sequential `requests` loop over the same URLs as the 0 ms backfill: CPU per request;
+   per request, peak requests in flight, each `--repeat` times;
+2. right after each 0 ms backfill, a plain sequential `requests` loop over the same URLs: CPU per
+   request, compared pair by pair;
+3. a no-change reload right after the first 0 ms backfill: requests, against windows + open runs;
+4. the `burst` history (~10,000 runs): peak RSS;
 5. the 0 ms backfill into a throwaway PostgreSQL server: the load phase next to DuckDB's.
 
 Prints a Markdown report on stdout; progress on stderr. Method and results: bench/README.md.
@@ -52,7 +53,10 @@ REPO = Path(__file__).resolve().parent.parent
 LATENCIES_MS = (0, 50, 100)
 IN_FLIGHT = 16  # jobpulse's default `extract.workers`: the limit's denominator
 _STEPS_MARKER = "/steps/"
-_CLEARED_PREFIXES = ("SOURCES__", "DESTINATION__", "EXTRACT__", "RUNTIME__", "DATA_WRITER__")
+_CLEARED_PREFIXES = (
+    "SOURCES__", "DESTINATION__", "EXTRACT__", "NORMALIZE__", "LOAD__", "RUNTIME__",
+    "DATA_WRITER__",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,13 @@ def load(
     result.peak_in_flight = sandbox.peak_in_flight
     result.error_responses = sum(1 for request in recorded if request.status >= 400)
     return result
+
+
+def plain_loop(sandbox: SnowplowSandbox, backfill: Load, directory: Path) -> Child:
+    """The plain `requests` loop over the URLs `backfill` fetched, in a process of its own."""
+    plan_file = directory / "urls.json"
+    plan_file.write_text(json.dumps(replay_plan(sandbox, backfill.recorded)))
+    return run_child(["-m", "bench.plain_loop", str(plan_file)], directory, child_environment({}))
 
 
 def open_runs(directory: Path) -> int:
@@ -265,6 +276,27 @@ def rows_table(loads: Sequence[Load]) -> str:
     return markdown_table(["load", *tables], rows)
 
 
+def cpu_table(plain_loops: Sequence[tuple[Load, Child]]) -> str:
+    """CPU per request of each 0 ms backfill's extract phase and of the plain loop right after
+    it, over the same URLs; the ratio per pair, and its median."""
+    rows = []
+    ratios = []
+    for backfill, plain in plain_loops:
+        extract_ms = 1000 * backfill.phase("extract", "cpu_s") / backfill.total_requests
+        plain_ms = 1000 * plain.report["cpu_s"] / plain.report["requests"]
+        ratios.append(extract_ms / plain_ms)
+        rows.append(
+            [backfill.label, plain.report["requests"], f"{extract_ms:.2f}", f"{plain_ms:.2f}",
+             f"{plain.report['wall_s']:.2f}", f"{ratios[-1]:.2f}x"]
+        )  # fmt: skip
+    rows.append(["median", "", "", "", "", f"{statistics.median(ratios):.2f}x"])
+    header = [
+        "pair", "plain loop requests", "jobpulse extract CPU ms/request",
+        "plain loop CPU ms/request", "plain loop wall s", "jobpulse / plain",
+    ]  # fmt: skip
+    return markdown_table(header, rows)
+
+
 def machine() -> str:
     return (
         f"{os.cpu_count()} logical CPUs, {platform.system()} {platform.machine()}, "
@@ -278,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--repeat",
         type=positive_int,
         default=3,
-        help="samples of the 50 and 100 ms backfills (default: 3); the rest run once",
+        help="samples of the backfills and plain loops (default: 3); the rest run once",
     )
     repeat = parser.parse_args(argv).repeat
     loads: list[Load] = []
@@ -286,8 +318,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     backfill_jobs = SCENARIOS["backfill"]
     reload: Load | None = None
     open_at_backfill = 0
+    # Each 0 ms backfill with the plain loop over its URLs right after it: a pair run on the VM
+    # at the same speed, whose speed drifts by tens of percent within an hour (bench/README.md).
+    plain_loops: list[tuple[Load, Child]] = []
     for round_number in range(1, repeat + 1):
-        for latency_ms in LATENCIES_MS if round_number == 1 else LATENCIES_MS[1:]:
+        for latency_ms in LATENCIES_MS:
             with (
                 SnowplowSandbox(jobs=backfill_jobs, latency_seconds=latency_ms / 1000) as sandbox,
                 scratch(f"backfill-{latency_ms}") as directory,
@@ -295,17 +330,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log(f"backfill at {latency_ms} ms, round {round_number} ...")
                 loads.append(load(f"backfill {latency_ms} ms #{round_number}", sandbox, directory))
                 log(f"  {loads[-1].load_wall_s:.1f} s, {loads[-1].total_requests} requests")
-                if latency_ms == 0:
+                if latency_ms != 0:
+                    continue
+                backfill = loads[-1]
+                if reload is None:
                     open_at_backfill = open_runs(directory)
                     log("no-change reload ...")
                     reload = load("no-change reload, 0 ms", sandbox, directory)
-                    plan = replay_plan(sandbox, loads[-1].recorded)
-                    plan_file = directory / "urls.json"
-                    plan_file.write_text(json.dumps(plan))
-                    log("plain requests loop ...")
-                    plain = run_child(
-                        ["-m", "bench.plain_loop", str(plan_file)], directory, child_environment({})
-                    )
+                log("plain requests loop ...")
+                plain_loops.append((backfill, plain_loop(sandbox, backfill, directory)))
     load_averages.append(os.getloadavg())
     with (
         SnowplowSandbox(jobs=SCENARIOS["burst"]) as sandbox,
@@ -328,7 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     load_averages.append(os.getloadavg())
     assert reload is not None
-    print(report(loads, reload, open_at_backfill, burst, postgres, plain, load_averages))
+    print(report(loads, reload, open_at_backfill, burst, postgres, plain_loops, load_averages))
     return 0
 
 
@@ -338,12 +371,10 @@ def report(
     open_at_backfill: int,
     burst: Load,
     postgres: Load,
-    plain: Child,
+    plain_loops: Sequence[tuple[Load, Child]],
     load_averages: Sequence[tuple[float, float, float]],
 ) -> str:
     zero = loads[0]
-    plain_ms = 1000 * plain.report["cpu_s"] / plain.report["requests"]
-    extract_ms = 1000 * zero.phase("extract", "cpu_s") / zero.total_requests
     windows = reload.requests["runs listing"]
     averages = " / ".join(f"{one:.2f}" for one, _, _ in load_averages)
     lines = [
@@ -371,11 +402,7 @@ def report(
         "",
         "### Client CPU per request",
         "",
-        f"- plain sequential `requests` loop over the 0 ms backfill's {plain.report['requests']} "
-        f"URLs: {plain_ms:.2f} ms CPU per request ({plain.report['cpu_s']:.2f} s CPU, "
-        f"{plain.report['wall_s']:.2f} s wall)",
-        f"- jobpulse, extract phase of the 0 ms backfill: {extract_ms:.2f} ms per request: "
-        f"{extract_ms / plain_ms:.2f}x the plain loop",
+        cpu_table(plain_loops),
         "",
         "### No-change reload",
         "",

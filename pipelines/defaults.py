@@ -6,6 +6,7 @@ makes (environment, .dlt/*.toml, a vault) wins, and dlt's own defaults apply to 
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar, Final
 
 from dlt.common.configuration.container import Container
@@ -29,13 +30,15 @@ DEFAULTS: Final[dict[str, dict[str, Any]]] = {
     # with step logs of up to 128 kB a row, that held every log of a backfill in memory at once.
     # 100 rows keep memory flat in the number of runs at no measurable CPU cost (bench/README.md).
     "data_writer": {"buffer_max_items": 100},
-    # Normalize in two worker processes (dlt forks them; it spawns them under an orchestrator or
-    # off the main thread): the parquet writer's pyarrow, 60 MB once imported, and its buffers
-    # live and die there, so the load command's own process stays at its extract size until the
-    # destination loads. A 3,700-run backfill into DuckDB peaked at 259-267 MB instead of 343-351,
-    # all processes together at most 255 MB (bench/README.md).
-    "normalize": {"workers": 2},
 }
+
+
+# pyarrow, which dlt's parquet writer (DuckDB's load files) imports, allocates from its own
+# mimalloc pool by default, and keeps what normalize freed there for the rest of the process, all
+# through DuckDB's load phase; the system allocator gives it back. A 3,700-run backfill peaked at
+# 292-300 MB instead of 343-351 (bench/README.md). pyarrow reads it when it first allocates, so it
+# is set before any load runs; a value the user set is kept.
+ARROW_MEMORY_POOL: Final = ("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 
 class JobpulseDefaults(DictionaryProvider):
@@ -51,7 +54,9 @@ class JobpulseDefaults(DictionaryProvider):
 
 
 def install_defaults() -> None:
-    """Serve DEFAULTS to dlt with the lowest priority; calling it again changes nothing."""
+    """Serve DEFAULTS to dlt with the lowest priority, and choose pyarrow's allocator
+    (ARROW_MEMORY_POOL); calling it again changes nothing."""
+    os.environ.setdefault(*ARROW_MEMORY_POOL)
     # Reaching the run context makes dlt start its runtime (logging, request settings,
     # telemetry) with the settings it finds then, before these defaults are served...
     context = Container()[PluggableRunContext]

@@ -66,7 +66,7 @@ LOAD_CAPABILITIES: Final[dict[str, dict[str, Any]]] = {
 # DuckDB settings for the connections dlt opens to load, where the DuckDB credentials are a file
 # path (or carry no `global_config` of their own); settings of a DuckDB connection last as long as
 # it does, nothing is stored in the file. One thread: the load's statements are small merges, and
-# each DuckDB thread keeps buffers of its own (peak 259-267 MB instead of 311-318, bench/README.md).
+# each DuckDB thread keeps buffers of its own (peak 343-351 MB instead of 375-404, bench/README.md).
 DUCKDB_LOAD_SETTINGS: Final[dict[str, Any]] = {"threads": 1}
 
 

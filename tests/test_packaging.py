@@ -146,7 +146,6 @@ def test_jobpulse_run_from_an_empty_folder_uses_the_readme_defaults_and_no_telem
     assert resolved["runtime", "request_max_retry_delay"] == (60, "jobpulse defaults")
     assert resolved["runtime", "request_max_attempts"] == (5, "jobpulse defaults")
     assert resolved["extract", "workers"] == (16, "jobpulse defaults")
-    assert resolved["normalize", "workers"] == (2, "jobpulse defaults")
     assert resolved["runtime", "dlthub_telemetry"] == (False, "jobpulse defaults")
     # Not only resolved as off: no telemetry client is left running in the process.
     tracker = subprocess.run(
