@@ -36,7 +36,7 @@ DEFAULTS: Final[dict[str, dict[str, Any]]] = {
 # pyarrow, which dlt's parquet writer (DuckDB's load files) imports, allocates from its own
 # mimalloc pool by default, and keeps what normalize freed there for the rest of the process, all
 # through DuckDB's load phase; the system allocator gives it back. A 3,700-run backfill peaked at
-# 292-300 MB instead of 343-351 (bench/README.md). pyarrow reads it when it first allocates, so it
+# 292-303 MB instead of 343-351 (bench/README.md). pyarrow reads it when it first allocates, so it
 # is set before any load runs; a value the user set is kept.
 ARROW_MEMORY_POOL: Final = ("ARROW_DEFAULT_MEMORY_POOL", "system")
 

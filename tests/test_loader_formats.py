@@ -100,10 +100,14 @@ def test_duckdb_loads_one_job_at_a_time_with_one_thread(tmp_path: Path) -> None:
     assert threads == [(1,)]
 
 
-def test_duckdb_settings_of_the_caller_are_kept(tmp_path: Path) -> None:
+def test_duckdb_load_settings_apply_only_where_the_caller_set_none(tmp_path: Path) -> None:
     own = DuckDbCredentials(str(tmp_path / "x.duckdb"), global_config={"threads": 2})
     chosen = with_load_capabilities(dlt.destinations.duckdb(own))
     assert chosen.config_params["credentials"].global_config == {"threads": 2}
+    plain = DuckDbCredentials(str(tmp_path / "x.duckdb"))
+    chosen = with_load_capabilities(dlt.destinations.duckdb(plain))
+    assert chosen.config_params["credentials"].global_config == {"threads": 1}
+    assert plain.global_config is None  # the caller's credentials are left as they were
     own_strategy = dlt.destinations.duckdb(
         str(tmp_path / "y.duckdb"), loader_parallelism_strategy="parallel"
     )
