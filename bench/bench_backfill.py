@@ -95,6 +95,10 @@ class Load:
     def limit_s(self) -> float:
         return self.total_requests * self.latency_ms / 1000 / IN_FLIGHT
 
+    @property
+    def extract_cpu_ms_per_request(self) -> float:
+        return 1000 * self.phase("extract", "cpu_s") / (self.total_requests or 1)
+
 
 def run_child(args: Sequence[str], cwd: Path, env: dict[str, str]) -> Child:
     """Run `python args...` in `cwd`; its stdout must be one JSON object."""
@@ -196,10 +200,8 @@ def log(message: str) -> None:
 
 
 def _cpu_ms_per_request(load: Load) -> tuple[str, str]:
-    requests = load.total_requests or 1
-    extract = 1000 * load.phase("extract", "cpu_s") / requests
-    process = 1000 * load.child.cpu_s / requests
-    return f"{extract:.2f}", f"{process:.2f}"
+    process = 1000 * load.child.cpu_s / (load.total_requests or 1)
+    return f"{load.extract_cpu_ms_per_request:.2f}", f"{process:.2f}"
 
 
 def backfill_table(loads: Sequence[Load]) -> str:
@@ -282,7 +284,7 @@ def cpu_table(plain_loops: Sequence[tuple[Load, Child]]) -> str:
     rows = []
     ratios = []
     for backfill, plain in plain_loops:
-        extract_ms = 1000 * backfill.phase("extract", "cpu_s") / backfill.total_requests
+        extract_ms = backfill.extract_cpu_ms_per_request
         plain_ms = 1000 * plain.report["cpu_s"] / plain.report["requests"]
         ratios.append(extract_ms / plain_ms)
         rows.append(

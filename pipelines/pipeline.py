@@ -108,13 +108,13 @@ def _duckdb_load_credentials(factory: AnyDestination) -> DuckDbCredentials | Non
         return None
     given = factory.config_params.get("credentials")
     if isinstance(given, str):
-        return DuckDbCredentials(given, global_config=dict(DUCKDB_LOAD_SETTINGS))
+        given = DuckDbCredentials(given)
     if not isinstance(given, DuckDbCredentials) or given.global_config is not None:
         return None
     # A connection the caller opened keeps its own settings: they would outlive the load.
     if given.external_conn() is not None:
         return None
-    credentials = cast(DuckDbCredentials, given.copy())
+    credentials = cast(DuckDbCredentials, given.copy())  # the caller's are left as they were
     credentials.global_config = dict(DUCKDB_LOAD_SETTINGS)
     return credentials
 
